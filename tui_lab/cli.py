@@ -1,0 +1,165 @@
+"""Headless entry point: ``tui-lab [--preset NAME] [--export csv|json] [--set key=value ...]``.
+
+With neither --export nor --headless it opens the Textual app. Exit codes (``ExitCode``):
+0 done (diverged runs are a result), 1 a run or tui-lab itself failed, 2 bad usage or
+configuration, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tui_lab import __version__
+from tui_lab.config import ExperimentConfig, parse_value
+from tui_lab.errors import ConfigError, UserError
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # noqa: ANN201 - argparse's signature
+        raise ConfigError(f"{message}. Run `tui-lab --help` for the options.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="tui-lab",
+        description="A terminal training lab for deep-learning optimization. Without --export "
+        "or --headless it opens the interactive lab.",
+    )
+    p.add_argument("--preset", metavar="NAME|PATH", help="a preset name (see --list-presets) or .toml file")
+    p.add_argument("--export", choices=["csv", "json"], help="run headless and write result files")
+    p.add_argument("--headless", action="store_true", help="run headless without writing files")
+    p.add_argument("--out", type=Path, metavar="DIR", help="out dir (default runs/<preset>-<time>/)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="dataset folder (default $TUI_LAB_DATA or the user cache)")
+    p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs per run")
+    p.add_argument("--max-steps", type=int, metavar="N", help="cap on optimizer steps per run")
+    p.add_argument("--seed", type=int, metavar="N")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="override any option, e.g. --set optimizer.lr=0.01 (repeatable)")  # fmt: skip
+    p.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    p.add_argument("--version", action="version", version=f"tui-lab {__version__}")
+    return p
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """--set pairs plus the shortcut options, as dotted keys (validated later, in one place)."""
+    out: dict[str, Any] = {}
+    for item in args.sets:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(
+                f"--set {item!r} is not KEY=VALUE; write e.g. --set optimizer.lr=0.01 "
+                "(keys are dotted paths like training.batch_size)."
+            )
+        out[key] = parse_value(value.strip())
+    shortcuts = {
+        "training.device": args.device,
+        "training.epochs": args.epochs,
+        "training.max_steps": args.max_steps,
+        "training.seed": args.seed,
+        "data.data_dir": str(args.data_dir) if args.data_dir else None,
+    }
+    out.update({k: v for k, v in shortcuts.items() if v is not None})
+    return out
+
+
+def default_out_dir(preset: str) -> Path:
+    return Path("runs") / f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(argv)
+    except UserError as exc:
+        print(f"tui-lab: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print("tui-lab: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
+    from tui_lab.presets import list_presets, load_preset
+
+    args = build_parser().parse_args(argv)
+    if args.list_presets:
+        from tui_lab.reporting import print_presets
+
+        print_presets(list_presets())
+        return ExitCode.OK
+    cfg = load_preset(args.preset) if args.preset else ExperimentConfig()
+    overrides = overrides_from_args(args)
+    cfg.resolved_runs(overrides)  # validate every run's config before anything starts
+    if not (args.export or args.headless):
+        from tui_lab.ui.app import run_app
+
+        return run_app(cfg, overrides)
+    return run_headless(cfg, overrides, args, argv)
+
+
+def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: list[str]) -> int:
+    from tui_lab.experiment import Experiment
+    from tui_lab.export import ResultsRecorder, RunDirectory, experiment_metadata, prepare_out_dir
+    from tui_lab.reporting import HeadlessReporter
+
+    recorder = ResultsRecorder()
+    experiment = Experiment(cfg, overrides, [recorder])
+    out_dir = None
+    if args.export:
+        out_dir = prepare_out_dir(args.out or default_out_dir(cfg.name))
+        meta = experiment_metadata(cfg, experiment.runs_config, ["tui-lab", *argv])
+        writer = RunDirectory(out_dir, args.export, meta, recorder)
+        experiment.listeners.append(writer)
+    reporter = HeadlessReporter(cfg, experiment)
+    experiment.listeners.append(reporter)
+    interrupted = _install_interrupt(experiment)
+    try:
+        with reporter:
+            experiment.prepare()
+            results = experiment.run()
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    reporter.print_summary(results, out_dir)
+    if interrupted.is_set():
+        print("tui-lab: interrupted; finished results were written.", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    if any(r.status == "failed" for r in results):
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _install_interrupt(experiment) -> threading.Event:
+    """First Ctrl+C: stop after the current step and write results. Second: exit at once."""
+    flag = threading.Event()
+
+    def handler(signum, frame):  # noqa: ANN001
+        if flag.is_set():
+            os._exit(ExitCode.INTERRUPTED)
+        flag.set()
+        print("\ntui-lab: stopping after the current step (Ctrl+C again to quit at once)",
+              file=sys.stderr)  # fmt: skip
+        experiment.stop("interrupted")
+
+    signal.signal(signal.SIGINT, handler)
+    return flag
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

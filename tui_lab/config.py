@@ -1,0 +1,276 @@
+"""The validated option tree: one pydantic model for every option the CLI, presets and TUI touch.
+
+Dotted keys (``optimizer.lr``, ``training.batch_size`` ...) are a public contract: presets,
+``--set`` and the docs use them, so renaming a field is a breaking change.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tui_lab.errors import ConfigError
+from tui_lab.optim.registry import OPTIMIZERS
+from tui_lab.schedules import SCHEDULES
+
+DATASETS = ("mnist", "fashion_mnist", "cifar10", "synthetic")
+ARCHS = ("baseline_cnn", "deep_cnn", "mlp", "logreg")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a preset must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(Strict):
+    dataset: Literal["mnist", "fashion_mnist", "cifar10", "synthetic"] = "fashion_mnist"
+    data_dir: Path | None = None
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    subset: int | None = Field(None, ge=1, description="use only this many training images")
+    test_subset: int | None = Field(None, ge=1, description="use only this many test images")
+    augment: bool | None = Field(None, description="random crop + flip; default: on for cifar10")
+    download: bool = True
+    synthetic_shape: tuple[int, int, int] = (1, 28, 28)
+    synthetic_classes: int = Field(10, ge=2, le=1000)
+    synthetic_size: int = Field(6000, ge=20)
+
+    @field_validator("synthetic_shape")
+    @classmethod
+    def _shape_positive(cls, v: tuple[int, int, int]) -> tuple[int, int, int]:
+        if v[0] not in (1, 3) or v[1] < 4 or v[2] < 4:
+            raise ValueError("must be (channels 1 or 3, height >= 4, width >= 4)")
+        return v
+
+
+class ModelConfig(Strict):
+    arch: Literal["baseline_cnn", "deep_cnn", "mlp", "logreg"] = "baseline_cnn"
+    filters: list[int] = Field(default_factory=lambda: [32, 64])
+    kernel_size: int = Field(3, ge=1, le=15)
+    dropout: float = Field(0.25, ge=0.0, lt=1.0)
+    hidden: int = Field(128, ge=1, le=65536, description="units of the hidden layer(s)")
+    hidden_layers: int = Field(1, ge=0, le=8, description="hidden layers of the MLP")
+
+    @field_validator("filters")
+    @classmethod
+    def _filters_positive(cls, v: list[int]) -> list[int]:
+        if not v or len(v) > 8 or any(f < 1 or f > 4096 for f in v):
+            raise ValueError("must be 1 to 8 filter counts, each between 1 and 4096")
+        return v
+
+
+class OptimizerConfig(Strict):
+    """Hyperparameters left as None take the optimizer's lecture default (see optim/registry)."""
+
+    name: str = "adam"
+    impl: Literal["torch", "lecture"] = "torch"
+    lr: float | None = Field(None, gt=0.0, le=100.0, description="learning rate η (α)")
+    momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum γ")
+    beta1: float | None = Field(None, ge=0.0, lt=1.0)
+    beta2: float | None = Field(None, ge=0.0, lt=1.0)
+    eps: float | None = Field(None, gt=0.0, lt=1.0)
+    rho: float | None = Field(None, ge=0.0, lt=1.0, description="decay γ of RMSprop/Adadelta")
+    weight_decay: float | None = Field(None, ge=0.0, lt=1.0)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {v!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        return v
+
+    def hyperparameters(self) -> dict[str, float]:
+        """The optimizer's hyperparameters with defaults filled in from the registry."""
+        spec = OPTIMIZERS[self.name]
+        out = dict(spec.defaults)
+        for key in out:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+class ScheduleConfig(Strict):
+    """Learning-rate schedule; parameters left as None take the schedule's default."""
+
+    name: str = "constant"
+    per: Literal["epoch", "step"] = "epoch"
+    warmup_epochs: float = Field(0.0, ge=0.0, description="linear warm-up in front of any schedule")
+    gamma: float | None = Field(None, gt=0.0, le=1.0, description="decay factor (step/exp)")
+    step_size: float | None = Field(None, gt=0.0, description="epochs between step decays")
+    decay: float | None = Field(None, ge=0.0, description="decr of α0/(1+decr·epoch)")
+    d: float | None = Field(None, gt=0.0, description="d of d^epoch·α0 and d·α0/√epoch")
+    t_max: float | None = Field(None, gt=0.0, description="cosine period in epochs (default: all)")
+    t_0: float | None = Field(None, gt=0.0, description="first restart period in epochs")
+    t_mult: float | None = Field(None, ge=1.0)
+    eta_min: float | None = Field(None, ge=0.0, description="lowest learning rate")
+    max_lr: float | None = Field(None, gt=0.0, description="peak lr of cyclical / one-cycle")
+    cycle_epochs: float | None = Field(None, gt=0.0, description="half-cycle length (cyclical)")
+    pct_start: float | None = Field(None, gt=0.0, lt=1.0)
+    factor: float | None = Field(None, gt=0.0, lt=1.0, description="plateau reduction factor")
+    patience: int | None = Field(None, ge=0)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in SCHEDULES:
+            raise ValueError(f"unknown schedule {v!r}; choose one of: {', '.join(SCHEDULES)}")
+        return v
+
+    def parameters(self) -> dict[str, Any]:
+        spec = SCHEDULES[self.name]
+        out = dict(spec.defaults)
+        for key in out:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+class TrainingConfig(Strict):
+    epochs: int = Field(3, ge=1, le=10_000)
+    batch_size: int = Field(64, ge=1, le=1_000_000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    device: str = "auto"
+    max_steps: int | None = Field(None, ge=1, description="cap on optimizer steps per run")
+    l1: float = Field(0.0, ge=0.0, description="L1 penalty weight on all weights")
+    l2: float = Field(0.0, ge=0.0, description="L2 penalty weight on all weights")
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    channels_last: bool | None = Field(None, description="default: on where it measured faster")
+    log_every: int = Field(20, ge=1, description="optimizer steps between logged loss points")
+    target_acc: float = Field(0.85, gt=0.0, le=1.0, description="for 'epochs to target'")
+    eval_batch_size: int = Field(1024, ge=1)
+    checkpoint: bool = False
+    threads: int | None = Field(None, ge=1, le=1024, description="torch CPU threads")
+
+    @field_validator("device")
+    @classmethod
+    def _device_syntax(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", v):
+            raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
+        return v
+
+
+class RunConfig(Strict):
+    """Everything one training run needs."""
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+
+    @model_validator(mode="after")
+    def _impl_available(self) -> RunConfig:
+        spec = OPTIMIZERS[self.optimizer.name]
+        if self.optimizer.impl == "lecture" and spec.lecture is None:
+            raise ValueError(f"optimizer {self.optimizer.name!r} has no lecture implementation")
+        return self
+
+
+class RunSpec(Strict):
+    """One run of a comparison: a name plus dotted-key overrides of the base config."""
+
+    name: str = Field(min_length=1, max_length=64)
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class Expectation(Strict):
+    """An outcome a preset promises, checked on the results (see expectations.py)."""
+
+    text: str
+    check: str
+
+
+class ExperimentConfig(Strict):
+    """A preset: a named list of runs over a shared base config."""
+
+    name: str = "custom"
+    description: str = ""
+    lecture: str = ""
+    step: str = ""
+    base: RunConfig = Field(default_factory=RunConfig)
+    runs: list[RunSpec] = Field(default_factory=list)
+    expect: list[Expectation] = Field(default_factory=list)
+    search: dict[str, Any] | None = None
+    toy2d: dict[str, Any] | None = None
+
+    @field_validator("runs")
+    @classmethod
+    def _unique_names(cls, v: list[RunSpec]) -> list[RunSpec]:
+        names = [r.name for r in v]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"run names must be unique; repeated: {', '.join(dupes)}")
+        return v
+
+    def resolved_runs(self, overrides: dict[str, Any] | None = None) -> list[tuple[str, RunConfig]]:
+        """Each run's full config: base, then the run's own overrides, then the user's."""
+        specs = self.runs or [RunSpec(name=self.base.optimizer.name)]
+        out = []
+        for spec in specs:
+            cfg = apply_overrides(self.base, spec.set, where=f"run {spec.name!r}")
+            if overrides:
+                cfg = apply_overrides(cfg, overrides, where="--set")
+            out.append((spec.name, cfg))
+        return out
+
+
+def parse_value(text: str) -> Any:
+    """A --set value: TOML scalar/array syntax when it parses, else the raw string."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(cfg: RunConfig, overrides: dict[str, Any], where: str) -> RunConfig:
+    """Return a validated copy of ``cfg`` with dotted-key overrides applied."""
+    data = copy.deepcopy(cfg.model_dump(mode="python"))
+    for key, value in overrides.items():
+        parts = key.split(".")
+        node: Any = data
+        model: Any = RunConfig
+        for i, part in enumerate(parts):
+            fields = getattr(model, "model_fields", None)
+            if fields is None or part not in fields:
+                valid = ", ".join(sorted(fields)) if fields else "(none: it is a value)"
+                prefix = ".".join(parts[:i]) or "top level"
+                raise ConfigError(
+                    f"{where}: unknown setting {key!r} — {prefix!s} has no field {part!r}. "
+                    f"Valid fields there: {valid}."
+                )
+            if i == len(parts) - 1:
+                node[part] = value
+            else:
+                node = node[part]
+                model = fields[part].annotation
+    return validate_run(data, where)
+
+
+def validate_run(data: dict[str, Any], where: str) -> RunConfig:
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation(exc, where)) from None
+
+
+def describe_validation(exc: ValidationError, where: str) -> str:
+    """One readable paragraph naming each bad field, the value given and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a known setting (check the spelling; see --help or the README)"
+        given = err.get("input")
+        shown = "" if err["type"] in ("extra_forbidden", "missing") else f" (got {given!r})"
+        lines.append(f"{loc}{shown}: {msg}")
+    return f"{where}: invalid configuration — " + "; ".join(lines) + "."

@@ -1,0 +1,92 @@
+"""Model builders: the lectures' baseline CNN, a deeper CNN for CIFAR-10, an MLP and logistic
+regression. Input shape and class count come from the dataset, knobs from ``ModelConfig``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from tui_lab.errors import ConfigError
+
+
+def _baseline_cnn(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:
+    """Week 5 step 1: conv → ReLU → max-pool per entry of ``filters``, then FC → dropout → FC."""
+    c, h, w = shape
+    layers: list[nn.Module] = []
+    for f in cfg.filters:
+        layers += [nn.Conv2d(c, f, cfg.kernel_size, padding=cfg.kernel_size // 2), nn.ReLU()]
+        if min(h, w) >= 2:
+            layers.append(nn.MaxPool2d(2))
+            h, w = h // 2, w // 2
+        c = f
+    layers += [
+        nn.Flatten(),
+        nn.Dropout(cfg.dropout),
+        nn.Linear(c * h * w, cfg.hidden),
+        nn.ReLU(),
+        nn.Dropout(cfg.dropout),
+        nn.Linear(cfg.hidden, classes),
+    ]
+    return nn.Sequential(*layers)
+
+
+def _deep_cnn(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:
+    """Two 3×3-style conv + batch-norm layers per stage, pooled; global average pool at the end."""
+    c, h, w = shape
+    k, pad = cfg.kernel_size, cfg.kernel_size // 2
+    layers: list[nn.Module] = []
+    for f in cfg.filters:
+        for _ in range(2):
+            layers += [nn.Conv2d(c, f, k, padding=pad, bias=False), nn.BatchNorm2d(f), nn.ReLU()]
+            c = f
+        if min(h, w) >= 2:
+            layers.append(nn.MaxPool2d(2))
+            h, w = h // 2, w // 2
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(cfg.dropout), nn.Linear(c, classes)]
+    return nn.Sequential(*layers)
+
+
+def _mlp(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:
+    """The 'simple neural network' of the MNIST lab: flatten → (FC → ReLU → dropout)× → FC."""
+    width = shape[0] * shape[1] * shape[2]
+    layers: list[nn.Module] = [nn.Flatten()]
+    for _ in range(cfg.hidden_layers):
+        layers += [nn.Linear(width, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout)]
+        width = cfg.hidden
+    layers.append(nn.Linear(width, classes))
+    return nn.Sequential(*layers)
+
+
+def _logreg(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:
+    """Multinomial logistic regression: one linear layer on the flattened image."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(shape[0] * shape[1] * shape[2], classes))
+
+
+Builder = Callable[..., nn.Module]
+
+ARCHITECTURES: dict[str, tuple[str, Builder, bool]] = {
+    # name: (description, builder, is convolutional)
+    "baseline_cnn": ("2 conv layers + fully connected (week 5 baseline)", _baseline_cnn, True),
+    "deep_cnn": ("conv-BN pairs per stage + global pooling (worth it on CIFAR-10)", _deep_cnn, True),
+    "mlp": ("multi-layer perceptron (the MNIST lab's simple network)", _mlp, False),
+    "logreg": ("logistic regression (one linear layer)", _logreg, False),
+}
+
+
+def build_model(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:
+    description, builder, conv = ARCHITECTURES[cfg.arch]
+    if conv and cfg.kernel_size > min(shape[1], shape[2]):
+        raise ConfigError(
+            f"model.kernel_size={cfg.kernel_size} is larger than the {shape[1]}×{shape[2]} "
+            f"images of this dataset; choose a kernel size of at most {min(shape[1], shape[2])}."
+        )
+    return builder(cfg, shape, classes)
+
+
+def is_convolutional(arch: str) -> bool:
+    return ARCHITECTURES[arch][2]
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,1 @@
+"""Optimizers: the registry (torch.optim classes) and the lectures' rules written out."""
