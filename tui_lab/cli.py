@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                    help="override any option, e.g. --set optimizer.lr=0.01 (repeatable)")  # fmt: skip
+    p.add_argument("--storage", metavar="URL", help="search: Optuna storage URL (e.g. postgresql://...)")
+    p.add_argument("--study", metavar="NAME", help="search: study name shared by several processes")
+    p.add_argument("--workers", type=int, metavar="N", help="search: concurrent trial processes")
     p.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     p.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return p
@@ -111,6 +114,14 @@ def _main(argv: list[str]) -> int:
         from tui_lab.ui.app import run_app
 
         return run_app(cfg, overrides)
+    if cfg.search is not None:
+        from tui_lab.search import run_search_headless
+
+        return run_search_headless(cfg, overrides, args, argv)
+    if cfg.toy2d is not None:
+        from tui_lab.toy2d import run_toy2d_headless
+
+        return run_toy2d_headless(cfg, overrides, args, argv)
     return run_headless(cfg, overrides, args, argv)
 
 
