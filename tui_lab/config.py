@@ -97,7 +97,9 @@ class ScheduleConfig(Strict):
     """Learning-rate schedule; parameters left as None take the schedule's default."""
 
     name: str = "constant"
-    per: Literal["epoch", "step"] = "epoch"
+    per: Literal["epoch", "step"] | None = Field(
+        None, description="lr update cadence; default per step for cyclical, one-cycle, restarts"
+    )
     warmup_epochs: float = Field(0.0, ge=0.0, description="linear warm-up in front of any schedule")
     gamma: float | None = Field(None, gt=0.0, le=1.0, description="decay factor (step/exp)")
     step_size: float | None = Field(None, gt=0.0, description="epochs between step decays")
@@ -141,6 +143,9 @@ class TrainingConfig(Strict):
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     channels_last: bool | None = Field(None, description="default: on where it measured faster")
     log_every: int = Field(20, ge=1, description="optimizer steps between logged loss points")
+    diverge_loss: float = Field(
+        1000.0, gt=0.0, description="a step loss above this (or NaN/inf) marks the run diverged"
+    )
     target_acc: float = Field(0.85, gt=0.0, le=1.0, description="for 'epochs to target'")
     eval_batch_size: int = Field(1024, ge=1)
     checkpoint: bool = False
@@ -211,13 +216,12 @@ class ExperimentConfig(Strict):
 
     def resolved_runs(self, overrides: dict[str, Any] | None = None) -> list[tuple[str, RunConfig]]:
         """Each run's full config: base, then the run's own overrides, then the user's."""
-        specs = self.runs or [RunSpec(name=self.base.optimizer.name)]
         out = []
-        for spec in specs:
+        for spec in self.runs or [RunSpec(name="run")]:
             cfg = apply_overrides(self.base, spec.set, where=f"run {spec.name!r}")
             if overrides:
                 cfg = apply_overrides(cfg, overrides, where="--set")
-            out.append((spec.name, cfg))
+            out.append((spec.name if self.runs else cfg.optimizer.name, cfg))
         return out
 
 

@@ -1,8 +1,8 @@
 """One training run: a stepper that trains in slices, emits events and obeys stop/pause.
 
 The hot loop never synchronizes with the device per step: losses go into a device buffer that
-is read once every ``log_every`` steps, which is also where divergence (NaN/inf) is detected
-and pinned to the exact step. Each run keeps its own RNG state, so runs advanced in lockstep
+is read once every ``log_every`` steps, which is also where divergence (NaN, inf, or a loss
+above ``training.diverge_loss``) is detected and pinned to the exact step. Each run keeps its own RNG state, so runs advanced in lockstep
 in one thread give the same numbers as runs trained alone.
 """
 
@@ -298,7 +298,8 @@ class Run:
             return True
         values = self._log_buf[:n].tolist()  # the one host sync per window
         self._log_fill = 0
-        bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+        limit = self.cfg.training.diverge_loss
+        bad = next((i for i, v in enumerate(values) if not (math.isfinite(v) and v <= limit)), None)
         if bad is not None:
             self._finish("diverged", diverged_at=self.step - n + bad + 1)
             return False

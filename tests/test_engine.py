@@ -1,0 +1,143 @@
+"""The engine: reproducible, isolates failures, pins divergence to its step, obeys stop/pause."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from tui_lab.config import ExperimentConfig
+from tui_lab.errors import DeviceError
+from tui_lab.events import EpochEnded, RunFinished, StepLogged
+from tui_lab.experiment import Experiment
+from tui_lab.export import ResultsRecorder
+
+SMALL = {
+    "data": {"dataset": "synthetic", "synthetic_size": 600, "val_fraction": 0.2},
+    "model": {"arch": "baseline_cnn", "filters": [8, 16], "hidden": 32},
+    "training": {"epochs": 2, "batch_size": 32, "log_every": 5, "device": "cpu"},
+}
+
+
+def experiment(runs, base=SMALL, listeners=()):
+    cfg = ExperimentConfig.model_validate({"name": "t", "base": base, "runs": runs})
+    rec = ResultsRecorder()
+    return Experiment(cfg, listeners=[rec, *listeners]), rec
+
+
+def test_same_seed_same_numbers_and_lockstep_equals_alone():
+    runs = [{"name": "adam", "set": {"optimizer.name": "adam"}},
+            {"name": "sgd", "set": {"optimizer.name": "momentum", "optimizer.lr": 0.05}}]  # fmt: skip
+    together, rec_a = experiment(runs)
+    together.run()
+    alone, rec_b = experiment(runs[:1])
+    alone.run()
+    again, rec_c = experiment(runs[:1])
+    again.run()
+    first = [m for m in rec_a.metrics if m["run"] == "adam"]
+    assert first == rec_b.metrics == rec_c.metrics or [
+        (m["train_loss"], m["val_acc"]) for m in first
+    ] == [(m["train_loss"], m["val_acc"]) for m in rec_b.metrics]
+    assert [m["val_acc"] for m in rec_b.metrics] == [m["val_acc"] for m in rec_c.metrics]
+
+
+def test_runs_learn_and_report_every_epoch():
+    exp, rec = experiment([{"name": "adam", "set": {"optimizer.lr": 0.003}}])
+    (result,) = exp.run()
+    assert result.status == "completed" and result.epochs == 2
+    assert [m["epoch"] for m in rec.metrics] == [1, 2]
+    assert result.test_acc is not None and result.test_acc > 0.5  # 10 classes: chance is 0.1
+    assert rec.metrics[-1]["train_loss"] < rec.steps[0]["loss"]
+    assert all(s["lr"] > 0 for s in rec.steps)
+
+
+def test_divergence_is_pinned_to_its_step_and_siblings_go_on():
+    exp, rec = experiment([
+        {"name": "wild", "set": {"optimizer.name": "sgd", "optimizer.lr": 100.0}},
+        {"name": "calm", "set": {"optimizer.name": "adam"}},
+    ])  # fmt: skip
+    wild, calm = exp.run()
+    assert wild.status == "diverged" and wild.diverged_at is not None
+    assert 1 <= wild.diverged_at <= wild.steps
+    assert all(s["step"] < wild.diverged_at for s in rec.steps if s["run"] == "wild")
+    assert calm.status == "completed"
+
+
+def test_max_steps_caps_a_run_with_a_partial_epoch():
+    exp, rec = experiment([{"name": "a"}])
+    exp.runs[0].cfg.training.max_steps = 7
+    (result,) = exp.run()
+    assert result.steps == 7 and result.status == "completed"
+    assert len(rec.metrics) == 1
+
+
+def test_stop_from_another_thread_ends_after_the_current_step():
+    seen = []
+
+    def stop_after_first_log(event):
+        if isinstance(event, StepLogged) and not seen:
+            seen.append(event.step)
+            threading.Thread(target=exp.stop).start()
+
+    exp, _ = experiment([{"name": "a"}, {"name": "b"}], listeners=[stop_after_first_log])
+    results = exp.run()
+    assert {r.status for r in results} == {"stopped"}
+    assert all(r.steps < 2 * 15 for r in results)
+
+
+def test_pause_holds_a_run_while_others_advance():
+    steps_while_paused = []
+
+    def watch(event):
+        if isinstance(event, StepLogged) and event.run == "b" and exp.runs[0].paused:
+            steps_while_paused.append(event.step)
+        if isinstance(event, EpochEnded) and event.run == "b" and event.epoch == 1:
+            exp.runs[0].resume()
+
+    exp, rec = experiment([{"name": "a"}, {"name": "b"}], listeners=[watch])
+    exp.runs[0].pause()
+    results = exp.run()
+    assert steps_while_paused and all(r.status == "completed" for r in results)
+
+
+def test_an_exception_in_one_run_fails_that_run_only(monkeypatch):
+    exp, _ = experiment([{"name": "boom"}, {"name": "fine"}])
+    exp.prepare()
+    original = exp.runs[0]._train_steps
+
+    def explode(steps):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+
+    monkeypatch.setattr(exp.runs[0], "_train_steps", explode)
+    boom, fine = exp.run()
+    assert boom.status == "failed" and "out of memory" in boom.error and "batch_size" in boom.error
+    assert fine.status == "completed"
+    assert original  # the other run used the real loop
+
+
+def test_l1_l2_penalties_shrink_weights():
+    norms = {}
+    for name, l2 in (("plain", 0.0), ("l2", 0.05)):
+        exp, _ = experiment([{"name": name, "set": {"training.l2": l2, "optimizer.name": "sgd",
+                                                    "optimizer.lr": 0.05}}])  # fmt: skip
+        exp.run()
+        norms[name] = sum(p.pow(2).sum().item() for p in exp.runs[0].model.parameters() if p.dim() > 1)
+    assert norms["l2"] < norms["plain"]
+
+
+def test_cuda_without_cuda_is_a_device_error():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the error path cannot be exercised")
+    exp, _ = experiment([{"name": "a", "set": {"training.device": "cuda"}}])
+    with pytest.raises(DeviceError, match="no CUDA device"):
+        exp.run()
+
+
+def test_finished_event_carries_epochs_to_target():
+    events = []
+    exp, _ = experiment([{"name": "a", "set": {"training.target_acc": 0.2}}],
+                        listeners=[events.append])  # fmt: skip
+    exp.run()
+    (finished,) = [e for e in events if isinstance(e, RunFinished)]
+    assert finished.epochs_to_target == 1
