@@ -126,8 +126,11 @@ def _main(argv: list[str]) -> int:
 
 
 def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: list[str]) -> int:
+    from tui_lab.expectations import check_all, comparison_functions
     from tui_lab.experiment import Experiment
-    from tui_lab.export import ResultsRecorder, RunDirectory, experiment_metadata, prepare_out_dir
+    from tui_lab.export import (ResultsRecorder, RunDirectory, experiment_metadata, prepare_out_dir,
+                                record_expectations)  # fmt: skip
+    from tui_lab.report import comparison_report
     from tui_lab.reporting import HeadlessReporter
 
     recorder = ResultsRecorder()
@@ -147,7 +150,12 @@ def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: l
             results = experiment.run()
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    reporter.print_summary(results, out_dir)
+    expectations = check_all(cfg.expect, comparison_functions(recorder))
+    record_expectations(recorder, expectations)
+    reporter.print_summary(results, out_dir, expectations)
+    if out_dir is not None:
+        status = "interrupted" if interrupted.is_set() else "completed"
+        writer.finish(status, comparison_report(writer.experiment, recorder, expectations))
     if interrupted.is_set():
         print("tui-lab: interrupted; finished results were written.", file=sys.stderr)
         return ExitCode.INTERRUPTED

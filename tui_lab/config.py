@@ -191,6 +191,124 @@ class Expectation(Strict):
     text: str
     check: str
 
+    @field_validator("check")
+    @classmethod
+    def _safe_expression(cls, v: str) -> str:
+        from tui_lab.expectations import parse_check
+
+        try:
+            parse_check(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+
+class Toy2DRun(Strict):
+    """One optimizer (the lecture's rule, optim/lectures.py) on the 2-D toy problem.
+
+    Hyperparameters left as None take the registry's defaults; one the optimizer does not read
+    is an error rather than silently ignored.
+    """
+
+    name: str | None = Field(None, min_length=1, max_length=64, description="default: optimizer")
+    optimizer: str
+    lr: float | None = Field(None, gt=0.0, le=1000.0, description="learning rate η")
+    momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum γ")
+    beta1: float | None = Field(None, ge=0.0, lt=1.0)
+    beta2: float | None = Field(None, ge=0.0, lt=1.0)
+    eps: float | None = Field(None, gt=0.0, lt=1.0)
+    rho: float | None = Field(None, ge=0.0, lt=1.0, description="decay γ of RMSprop")
+
+    @field_validator("optimizer")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {v!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _reads_every_hyperparameter(self) -> Toy2DRun:
+        reads = OPTIMIZERS[self.optimizer].defaults
+        unread = [k for k in ("lr", "momentum", "beta1", "beta2", "eps", "rho")
+                  if getattr(self, k) is not None and k not in reads]  # fmt: skip
+        if unread:
+            takes = ", ".join(reads)
+            raise ValueError(f"{self.optimizer} does not use {', '.join(unread)}; it takes {takes}")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or self.optimizer
+
+    def hyperparameters(self) -> dict[str, float]:
+        out = dict(OPTIMIZERS[self.optimizer].defaults)
+        out.update({k: v for k in out if (v := getattr(self, k, None)) is not None})
+        return out
+
+
+class Toy2DConfig(Strict):
+    """The 2-D toy problem (dataflowr Module 4): one function, one start, several optimizers.
+
+    Settings left as None (or no runs) take the built-in function's defaults; see toy2d.py.
+    """
+
+    function: str = Field("lecture", description="a built-in name or an expression in x1, x2")
+    start: tuple[float, float] | None = None
+    steps: int | None = Field(None, ge=1, le=10_000)
+    tolerance: float = Field(1e-3, gt=0.0, description="converged once f − f_min < tolerance")
+    f_min: float | None = Field(None, description="the function's minimum value (default 0)")
+    bounds: tuple[float, float, float, float] | None = Field(
+        None, description="contour view: x1_min, x1_max, x2_min, x2_max"
+    )
+    runs: list[Toy2DRun] = Field(default_factory=list)
+
+    @field_validator("function")
+    @classmethod
+    def _parses(cls, v: str) -> str:
+        from tui_lab.toy2d import objective  # toy2d builds on this module
+
+        try:
+            objective(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    @field_validator("bounds")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float, float, float] | None):
+        if v is not None and not (v[0] < v[1] and v[2] < v[3]):
+            raise ValueError("must be [x1_min, x1_max, x2_min, x2_max] with each min < max")
+        return v
+
+    @field_validator("runs")
+    @classmethod
+    def _unique_labels(cls, v: list[Toy2DRun]) -> list[Toy2DRun]:
+        labels = [r.label for r in v]
+        dupes = sorted({n for n in labels if labels.count(n) > 1})
+        if dupes:
+            raise ValueError(f"give each run a distinct name; repeated: {', '.join(dupes)}")
+        return v
+
+    def with_overrides(self, overrides: dict[str, Any], where: str = "--set") -> Toy2DConfig:
+        """A validated copy with ``toy2d.<field>`` overrides applied (any other key is an error)."""
+        data = self.model_dump(mode="python", exclude_unset=True)
+        for key, value in overrides.items():
+            head, _, field = key.partition(".")
+            if head != "toy2d" or field not in Toy2DConfig.model_fields:
+                raise ConfigError(
+                    f"{where}: {key!r} does not apply to the 2-D toy problem; its settings are "
+                    f"toy2d.<field> with field one of: {', '.join(Toy2DConfig.model_fields)} "
+                    "(e.g. --set toy2d.steps=50 or --set toy2d.function=rosenbrock; runs take a "
+                    "TOML array: --set 'toy2d.runs=[{optimizer=\"adam\", lr=0.5}]')."
+                )
+            data[field] = value
+        try:
+            toy = ExperimentConfig.model_validate({"toy2d": data}).toy2d  # errors say toy2d.<field>
+        except ValidationError as exc:
+            raise ConfigError(describe_validation(exc, where)) from None
+        assert toy is not None
+        return toy
+
 
 class ExperimentConfig(Strict):
     """A preset: a named list of runs over a shared base config."""
@@ -203,7 +321,7 @@ class ExperimentConfig(Strict):
     runs: list[RunSpec] = Field(default_factory=list)
     expect: list[Expectation] = Field(default_factory=list)
     search: dict[str, Any] | None = None
-    toy2d: dict[str, Any] | None = None
+    toy2d: Toy2DConfig | None = None
 
     @field_validator("runs")
     @classmethod
@@ -216,6 +334,9 @@ class ExperimentConfig(Strict):
 
     def resolved_runs(self, overrides: dict[str, Any] | None = None) -> list[tuple[str, RunConfig]]:
         """Each run's full config: base, then the run's own overrides, then the user's."""
+        if self.toy2d is not None:  # a toy preset takes only toy2d.* overrides: check them here
+            self.toy2d.with_overrides(overrides or {})
+            overrides = None
         out = []
         for spec in self.runs or [RunSpec(name="run")]:
             cfg = apply_overrides(self.base, spec.set, where=f"run {spec.name!r}")

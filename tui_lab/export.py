@@ -171,6 +171,19 @@ class RunDirectory:
         self.written = written
         return written
 
+    def finish(self, status: str, report: str | None = None) -> None:
+        """Final write with the experiment's status, plus report.md when one is given."""
+        self.experiment["status"] = status
+        self.write()
+        if report is not None:
+            atomic_write(self.path / "report.md", report)
+
+
+def record_expectations(recorder: ResultsRecorder, results: list[Any]) -> None:
+    """Expectations become a table of the result files (expectations.csv / results.json)."""
+    rows = [{"text": e.text, "check": e.check, "result": e.label} for e in results]
+    recorder.extra_tables["expectations"] = (["text", "check", "result"], rows)
+
 
 def experiment_metadata(cfg, runs: list[tuple[str, Any]], argv: list[str] | None) -> dict[str, Any]:
     return {

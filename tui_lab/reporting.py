@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -69,8 +70,10 @@ class HeadlessReporter:
                 self.err.print(f"[{event.run}] {event.status}"
                                + (f": {event.error}" if event.error else ""))  # fmt: skip
 
-    def print_summary(self, results: list[RunFinished], out_dir: Path | None) -> None:
+    def print_summary(self, results: list[RunFinished], out_dir: Path | None,
+                      expectations=()) -> None:  # fmt: skip
         self.out.print(summary_table(self.cfg.name, results))
+        print_expectations(self.out, expectations)
         if out_dir is not None:
             self.out.print(f"Results written to {out_dir}/")
 
@@ -88,6 +91,13 @@ def summary_table(title: str, results: list[RunFinished]) -> Table:
             f"{r.seconds:.1f}",
         )  # fmt: skip
     return table
+
+
+def print_expectations(console: Console, expectations) -> None:
+    """Each expectation of the preset as met / not met / undecided."""
+    for e in expectations:
+        mark = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]"}.get(e.label, "[yellow]? undecided[/]")
+        console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.check)})[/]")
 
 
 def print_presets(presets) -> None:
