@@ -87,32 +87,33 @@ def _cos_between(start: float, end: float, frac: float) -> float:
     return end + (start - end) * (1 + math.cos(math.pi * frac)) / 2
 
 
-def _constant(a0, total, unit, p):
+def _constant(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     return LrCurve(lambda t: a0)
 
 
-def _step(a0, total, unit, p):
+def _step(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     return LrCurve(lambda t: a0 * p["gamma"] ** math.floor(t / p["step_size"] + EPS))
 
 
-def _exponential(a0, total, unit, p):
+def _exponential(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     return LrCurve(lambda t: a0 * p["gamma"] ** t)
 
 
-def _inverse_time(a0, total, unit, p):
+def _inverse_time(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     return LrCurve(lambda t: a0 / (1 + p["decay"] * t))
 
 
-def _power(a0, total, unit, p):
+def _power(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     return LrCurve(lambda t: p["d"] ** t * a0)
 
 
-def _inverse_sqrt(a0, total, unit, p):
+def _inverse_sqrt(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     """d·α0/√epoch is infinite at epoch 0: the first epoch uses epoch 1's value."""
     return LrCurve(lambda t: p["d"] * a0 / math.sqrt(max(t, 1.0)))
 
 
-def _cosine(a0, total, unit, p):
+def _cosine(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
+    """Held at α_min after T epochs (torch's CosineAnnealingLR would climb back up)."""
     period = p["t_max"] or total
     lo = p["eta_min"]
     return LrCurve(lambda t: _cos_between(a0, lo, min(t, period) / period))
@@ -130,7 +131,7 @@ def restart_phase(t: float, t0: float, mult: float) -> tuple[float, float]:
     return max(0.0, t - start), t0 * mult**n
 
 
-def _cosine_restarts(a0, total, unit, p):
+def _cosine_restarts(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     lo = p["eta_min"]
 
     def lr(t: float) -> float:
@@ -145,7 +146,7 @@ def _cyclic(scale: Callable[[float, int, dict[str, Any]], float]) -> Maker:
     its height multiplied by ``scale(t, cycle, parameters)``. α_max defaults to 4·α0 (Smith:
     bounds 3–4× apart)."""
 
-    def make(a0, total, unit, p):
+    def make(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
         peak, half = p["max_lr"] or 4 * a0, p["cycle_epochs"]
 
         def lr(t: float) -> float:
@@ -158,7 +159,7 @@ def _cyclic(scale: Callable[[float, int, dict[str, Any]], float]) -> Maker:
     return make
 
 
-def _one_cycle(a0, total, unit, p):
+def _one_cycle(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     """Smith's 1cycle as torch's OneCycleLR: cosine up from α0 to α_max (default 10·α0) until
     pct_start of training, then down to α0/10⁴, reached by the last step (or epoch) trained."""
     peak, final = p["max_lr"] or 10 * a0, a0 / 1e4
@@ -172,7 +173,7 @@ def _one_cycle(a0, total, unit, p):
     return LrCurve(lr)
 
 
-def _plateau(a0, total, unit, p):
+def _plateau(a0: float, total: float, unit: float, p: dict[str, Any]) -> LrCurve:
     return PlateauCurve(a0, p["factor"], p["patience"], p["eta_min"])
 
 
