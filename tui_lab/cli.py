@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                    help="override any option, e.g. --set optimizer.lr=0.01 (repeatable)")  # fmt: skip
+    p.add_argument("--checkpoint", action="store_true",
+                   help="save each run after every epoch into OUT/checkpoints (needs --export)")
+    p.add_argument("--resume", type=Path, metavar="DIR",
+                   help="continue an interrupted --export run from its last completed epochs")
     p.add_argument("--storage", metavar="URL", help="search: Optuna storage URL (e.g. postgresql://...)")
     p.add_argument("--study", metavar="NAME", help="search: study name shared by several processes")
     p.add_argument("--workers", type=int, metavar="N", help="search: concurrent trial processes")
@@ -107,8 +111,15 @@ def _main(argv: list[str]) -> int:
 
         print_presets(list_presets())
         return ExitCode.OK
-    cfg = load_preset(args.preset) if args.preset else ExperimentConfig()
     overrides = overrides_from_args(args)
+    if args.resume:
+        cfg, overrides = _resume_arguments(args, overrides)
+    else:
+        cfg = load_preset(args.preset) if args.preset else ExperimentConfig()
+    if args.checkpoint:
+        if not args.export:
+            raise ConfigError("--checkpoint needs --export csv|json: checkpoints live in the out dir.")
+        overrides["training.checkpoint"] = True
     cfg.resolved_runs(overrides)  # validate every run's config before anything starts
     if not (args.export or args.headless):
         from tui_lab.ui.app import run_app
@@ -125,7 +136,22 @@ def _main(argv: list[str]) -> int:
     return run_headless(cfg, overrides, args, argv)
 
 
+def _resume_arguments(args, overrides: dict[str, Any]) -> tuple[ExperimentConfig, dict[str, Any]]:
+    """--resume DIR: the experiment, overrides and format recorded in DIR (new --set wins)."""
+    from tui_lab.checkpoint import ResumeError, read_previous
+
+    fmt, meta, _ = read_previous(args.resume)
+    if "experiment_config" not in meta:
+        raise ResumeError(f"{args.resume}/experiment.json has no experiment_config; cannot resume.")
+    if args.preset:
+        raise ConfigError("--resume continues the experiment recorded in DIR; drop --preset.")
+    cfg = ExperimentConfig.model_validate(meta["experiment_config"])
+    args.export, args.out = args.export or fmt, args.resume
+    return cfg, {**meta.get("overrides", {}), **overrides}
+
+
 def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: list[str]) -> int:
+    from tui_lab.checkpoint import CHECKPOINT_DIR, read_previous, resume_runs
     from tui_lab.expectations import check_all, comparison_functions
     from tui_lab.experiment import Experiment
     from tui_lab.export import (ResultsRecorder, RunDirectory, experiment_metadata, prepare_out_dir,
@@ -134,15 +160,20 @@ def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: l
     from tui_lab.reporting import HeadlessReporter
 
     recorder = ResultsRecorder()
-    experiment = Experiment(cfg, overrides, [recorder])
     out_dir = None
     if args.export:
-        out_dir = prepare_out_dir(args.out or default_out_dir(cfg.name))
-        meta = experiment_metadata(cfg, experiment.runs_config, ["tui-lab", *argv])
+        out_dir = prepare_out_dir(args.out or default_out_dir(cfg.name), resume=bool(args.resume))
+    experiment = Experiment(cfg, overrides, [recorder],
+                            checkpoint_dir=out_dir / CHECKPOINT_DIR if out_dir else None)  # fmt: skip
+    if out_dir is not None:
+        meta = experiment_metadata(cfg, experiment.runs_config, ["tui-lab", *argv], overrides)
         writer = RunDirectory(out_dir, args.export, meta, recorder)
         experiment.listeners.append(writer)
     reporter = HeadlessReporter(cfg, experiment)
     experiment.listeners.append(reporter)
+    if args.resume:
+        for line in resume_runs(experiment, recorder, out_dir, read_previous(out_dir)[2]):
+            print(f"tui-lab: {line}", file=sys.stderr)
     interrupted = _install_interrupt(experiment)
     try:
         with reporter:

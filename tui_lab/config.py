@@ -170,13 +170,6 @@ class RunConfig(Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
 
-    @model_validator(mode="after")
-    def _impl_available(self) -> RunConfig:
-        spec = OPTIMIZERS[self.optimizer.name]
-        if self.optimizer.impl == "lecture" and spec.lecture is None:
-            raise ValueError(f"optimizer {self.optimizer.name!r} has no lecture implementation")
-        return self
-
 
 class RunSpec(Strict):
     """One run of a comparison: a name plus dotted-key overrides of the base config."""
@@ -255,7 +248,7 @@ class Toy2DConfig(Strict):
     function: str = Field("lecture", description="a built-in name or an expression in x1, x2")
     start: tuple[float, float] | None = None
     steps: int | None = Field(None, ge=1, le=10_000)
-    tolerance: float = Field(1e-3, gt=0.0, description="converged once f − f_min < tolerance")
+    tolerance: float = Field(1e-3, gt=0.0, description="converged once |f − f_min| < tolerance")
     f_min: float | None = Field(None, description="the function's minimum value (default 0)")
     bounds: tuple[float, float, float, float] | None = Field(
         None, description="contour view: x1_min, x1_max, x2_min, x2_max"
@@ -270,7 +263,7 @@ class Toy2DConfig(Strict):
         try:
             objective(v)
         except ConfigError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(str(exc).rstrip(".")) from None
         return v
 
     @field_validator("bounds")
@@ -310,6 +303,95 @@ class Toy2DConfig(Strict):
         return toy
 
 
+SearchMethod = Literal["grid", "random", "bayes"]
+SEARCH_OBJECTIVES = {"val_acc": "maximize", "val_loss": "minimize"}
+
+
+class ParamSpace(Strict):
+    """One searched setting: a list of choices, or an int/float range (log scale for rates).
+
+    ``grid`` lists the points grid search takes from a range, so that grid and random search
+    can share one space: random and Bayesian search sample the range, grid search these points.
+    """
+
+    type: Literal["categorical", "int", "float"]
+    choices: list[Any] | None = Field(None, min_length=1)
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = Field(None, gt=0.0)
+    grid: list[float] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParamSpace:
+        if self.type == "categorical":
+            if self.choices is None:
+                raise ValueError("a categorical parameter needs choices = [...]")
+            extra = [k for k in ("low", "high", "step", "grid") if getattr(self, k) is not None]
+            if extra or self.log:
+                raise ValueError(f"a categorical parameter takes only choices, not {extra or 'log'}")
+            return self
+        if self.choices is not None:
+            raise ValueError(f"an {self.type} range takes low/high (and log, step, grid), not choices")
+        if self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError(f"an {self.type} range needs low < high")
+        if self.log and (self.low <= 0 or self.step is not None):
+            raise ValueError("a log-scale range needs low > 0 and no step")
+        if self.type == "int":
+            numbers = [self.low, self.high, self.step or 1, *(self.grid or [])]
+            if any(v != int(v) for v in numbers):
+                raise ValueError("an int range needs whole numbers for low, high, step and grid")
+        if self.grid and not all(self.low <= v <= self.high for v in self.grid):
+            raise ValueError(f"grid points must lie within [{self.low:g}, {self.high:g}]")
+        return self
+
+    def candidates(self) -> list[Any]:
+        """Values that must each be a valid setting: the choices, or the range ends and grid."""
+        if self.type == "categorical":
+            return list(self.choices or [])
+        cast = int if self.type == "int" else float
+        return [cast(v) for v in (self.low, self.high, *(self.grid or []))]
+
+
+class SearchConfig(Strict):
+    """A hyperparameter search (lecture week 6) over dotted config keys, run with Optuna.
+
+    Several methods (``method = ["grid", "random"]``) search the same space with the same trial
+    budget, one study each, and are compared.
+    """
+
+    method: SearchMethod | list[SearchMethod] = "random"
+    bayes: Literal["tpe", "gp"] = Field("tpe", description="Optuna's model behind method=bayes")
+    n_trials: int | None = Field(None, ge=1, le=100_000, description="default: the grid's size")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds the samplers")
+    startup_trials: int = Field(5, ge=0, description="random trials before the Bayesian model")
+    space: dict[str, ParamSpace] = Field(min_length=1)
+    pruner: Literal["none", "median", "asha", "hyperband"] = "none"
+    pruner_warmup_epochs: int = Field(1, ge=0, description="epochs before a trial may be pruned")
+    objective: Literal["val_acc", "val_loss"] = "val_acc"
+
+    @field_validator("method")
+    @classmethod
+    def _distinct(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list) and (not v or len(set(v)) != len(v)):
+            raise ValueError("list each method once, e.g. method = [\"grid\", \"random\"]")
+        return v
+
+    @model_validator(mode="after")
+    def _budget_known(self) -> SearchConfig:
+        if self.n_trials is None and "grid" not in self.methods:
+            raise ValueError("random and Bayesian search need n_trials (the trial budget)")
+        return self
+
+    @property
+    def methods(self) -> list[str]:
+        return list(self.method) if isinstance(self.method, list) else [self.method]
+
+    @property
+    def direction(self) -> str:
+        return SEARCH_OBJECTIVES[self.objective]
+
+
 class ExperimentConfig(Strict):
     """A preset: a named list of runs over a shared base config."""
 
@@ -320,7 +402,7 @@ class ExperimentConfig(Strict):
     base: RunConfig = Field(default_factory=RunConfig)
     runs: list[RunSpec] = Field(default_factory=list)
     expect: list[Expectation] = Field(default_factory=list)
-    search: dict[str, Any] | None = None
+    search: SearchConfig | None = None
     toy2d: Toy2DConfig | None = None
 
     @field_validator("runs")
@@ -331,6 +413,23 @@ class ExperimentConfig(Strict):
         if dupes:
             raise ValueError(f"run names must be unique; repeated: {', '.join(dupes)}")
         return v
+
+    @model_validator(mode="after")
+    def _search_space_valid(self) -> ExperimentConfig:
+        """Every searched key must name a setting and every candidate value be valid for it."""
+        if self.search is None:
+            return self
+        if self.runs:
+            raise ValueError("a search preset has no [[runs]]: its trials come from [search.space]")
+        if self.base.data.val_fraction == 0:
+            raise ValueError("a search scores trials on validation data: data.val_fraction > 0")
+        for key, spec in self.search.space.items():
+            for value in spec.candidates():
+                try:
+                    apply_overrides(self.base, {key: value}, where=f"search.space.{key}")
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from None
+        return self
 
     def resolved_runs(self, overrides: dict[str, Any] | None = None) -> list[tuple[str, RunConfig]]:
         """Each run's full config: base, then the run's own overrides, then the user's."""

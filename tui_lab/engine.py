@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from tui_lab.config import RunConfig
-from tui_lab.data import DatasetTensors, augment, load_dataset, shuffled_batches
+from tui_lab.data import DatasetTensors, augment, load_dataset, normalize, shuffled_batches
 from tui_lab.errors import DeviceError
 from tui_lab.events import EpochEnded, Listener, RunFinished, RunStarted, RunStatusChanged, StepLogged
 from tui_lab.models import build_model, count_parameters, is_convolutional
@@ -161,6 +161,7 @@ class Run:
         self.best_val_acc: float | None = None
         self.epochs_to_target: int | None = None
         self.history: list[EpochEnded] = []
+        self.observed_losses: list[float] = []  # what the schedule saw, replayed on resume
         self._batches = None
         self._start_epoch()
         self._log_buf = torch.zeros(t.log_every, device=self.device)
@@ -194,10 +195,7 @@ class Run:
     def _inputs(self, xb: torch.Tensor) -> torch.Tensor:
         if self.augment:
             xb = augment(xb, self.shuffle_gen)
-        x = (xb.float().div_(255.0) - self.data.mean) / self.data.std
-        if self.numerics.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        return normalize(xb, self.data, self.numerics.channels_last)
 
     def _autocast(self):
         dtype = self.numerics.autocast_dtype
@@ -332,8 +330,7 @@ class Run:
         return loss.item() / n, correct.item() / n
 
     def _inputs_eval(self, xb: torch.Tensor) -> torch.Tensor:
-        x = (xb.float().div_(255.0) - self.data.mean) / self.data.std
-        return x.contiguous(memory_format=torch.channels_last) if self.numerics.channels_last else x
+        return normalize(xb, self.data, self.numerics.channels_last)
 
     def _end_epoch(self, t0: float | None) -> None:
         if t0 is not None:
@@ -362,7 +359,9 @@ class Run:
         )  # fmt: skip
         self.history.append(event)
         self.emit(event)
-        self.schedule.end_epoch(val_loss if val_loss is not None else train_loss)
+        observed = val_loss if val_loss is not None else train_loss
+        self.observed_losses.append(observed)
+        self.schedule.end_epoch(observed)
         if self.checkpoint_dir is not None and self.cfg.training.checkpoint:
             from tui_lab.checkpoint import save_checkpoint
 
@@ -404,4 +403,5 @@ class Run:
             "rng_state": torch.get_rng_state(),  # called from inside advance(): the live state
             "shuffle_state": self.shuffle_gen.get_state(),
             "history": [e.__dict__ for e in self.history],
+            "observed_losses": list(self.observed_losses),
         }

@@ -34,13 +34,21 @@ class Experiment:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._stop_status = "stopped"
+        self.listener_error: UserError | None = None
         self.runs = [
             Run(name, rc, i, self.emit, checkpoint_dir) for i, (name, rc) in enumerate(self.runs_config)
         ]
 
     def emit(self, event: Event) -> None:
+        """Deliver to every listener. A listener's user error (the out dir filled up) stops
+        the experiment cleanly and is raised by ``run()`` once everything has stopped."""
         for listener in self.listeners:
-            listener(event)
+            try:
+                listener(event)
+            except UserError as exc:
+                if self.listener_error is None:
+                    self.listener_error = exc
+                    self.stop("stopped")
 
     def run_named(self, name: str) -> Run:
         return next(r for r in self.runs if r.name == name)
@@ -73,6 +81,8 @@ class Experiment:
         status = self._stop_status if self._stop.is_set() else "completed"
         results = tuple(r.result for r in self.runs if r.result is not None)
         self.emit(ExperimentFinished(status=status, results=results))  # type: ignore[arg-type]
+        if self.listener_error is not None:
+            raise self.listener_error
         return list(results)
 
     def _guard(self, run: Run, fn, user_errors: bool = False) -> None:

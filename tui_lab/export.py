@@ -185,7 +185,9 @@ def record_expectations(recorder: ResultsRecorder, results: list[Any]) -> None:
     recorder.extra_tables["expectations"] = (["text", "check", "result"], rows)
 
 
-def experiment_metadata(cfg, runs: list[tuple[str, Any]], argv: list[str] | None) -> dict[str, Any]:
+def experiment_metadata(cfg, runs: list[tuple[str, Any]], argv: list[str] | None,
+                        overrides: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """experiment.json: enough to understand the results and to ``--resume`` the experiment."""
     return {
         "preset": cfg.name,
         "description": cfg.description,
@@ -196,6 +198,8 @@ def experiment_metadata(cfg, runs: list[tuple[str, Any]], argv: list[str] | None
         "environment": environment(),
         "runs": {name: rc.model_dump(mode="json") for name, rc in runs},
         "expect": [asdict_safe(e) for e in cfg.expect],
+        "experiment_config": cfg.model_dump(mode="json"),
+        "overrides": overrides or {},
     }
 
 
