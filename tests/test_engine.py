@@ -126,9 +126,8 @@ def test_l1_l2_penalties_shrink_weights():
     assert norms["l2"] < norms["plain"]
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: no error to provoke")
 def test_cuda_without_cuda_is_a_device_error():
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA; the error path cannot be exercised")
     exp, _ = experiment([{"name": "a", "set": {"training.device": "cuda"}}])
     with pytest.raises(DeviceError, match="no CUDA device"):
         exp.run()

@@ -1,0 +1,64 @@
+"""Every lecture preset: listed with its lecture and step, runs end to end (a short version on
+the synthetic dataset), and writes a report with its expectations. Real-data runs are slow."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from tui_lab.cli import main
+from tui_lab.presets import list_presets, load_preset
+
+LECTURE_PRESETS = [
+    "baseline_cnn", "optimizers_cnn", "momentum_nag", "lr_schedules", "adam_vs_sgd",
+    "grid_search", "random_search", "bayes_search", "grid_vs_random",
+    "gd_variants", "lr_decay", "optimizer_zoo", "mnist_90", "toy_2d", "pytorch_optimizers",
+]  # fmt: skip
+COMPARISONS = [p for p in LECTURE_PRESETS if not load_preset(p).search and not load_preset(p).toy2d]
+SHORT = ["--set", "data.dataset=synthetic", "--set", "data.synthetic_size=300", "--set", "data.subset=240",
+         "--max-steps", "4", "--epochs", "1"]  # fmt: skip
+
+
+def test_every_lecture_exercise_is_a_preset_with_lecture_and_step():
+    listed = {p.name: p for p in list_presets()}
+    missing = [name for name in LECTURE_PRESETS if name not in listed]
+    assert missing == []
+    for name in LECTURE_PRESETS:
+        assert listed[name].lecture and listed[name].step and listed[name].description, name
+        assert load_preset(name).expect, f"{name} states no expected outcome"
+
+
+@pytest.mark.parametrize("name", COMPARISONS)
+def test_comparison_preset_runs_short_on_synthetic_data(name, tmp_path):
+    out = tmp_path / name
+    assert main(["--preset", name, "--export", "csv", "--out", str(out), *SHORT]) == 0
+    with open(out / "summary.csv", newline="") as fh:
+        summary = list(csv.DictReader(fh))
+    assert len(summary) == len(load_preset(name).resolved_runs())
+    assert all(r["status"] in ("completed", "diverged") for r in summary)
+    report = (out / "report.md").read_text()
+    assert "## Expectations" in report and "## Learning curves" in report
+    with open(out / "expectations.csv", newline="") as fh:
+        assert {r["result"] for r in csv.DictReader(fh)} <= {"met", "not met", "undecided"}
+
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FASHION.is_dir(), reason="real Fashion-MNIST is not installed")
+@pytest.mark.parametrize("name", COMPARISONS)
+def test_comparison_preset_meets_its_expectations_on_real_data(name, tmp_path):
+    """The full preset on Fashion-MNIST (MNIST presets too, where MNIST is not on disk)."""
+    cfg = load_preset(name)
+    extra = []
+    if cfg.base.data.dataset == "mnist" and not os.environ.get("TUI_LAB_MNIST"):
+        extra = ["--set", "data.dataset=fashion_mnist"]
+    out = tmp_path / name
+    assert main(["--preset", name, "--export", "csv", "--out", str(out), *extra]) == 0
+    with open(out / "expectations.csv", newline="") as fh:
+        results = list(csv.DictReader(fh))
+    assert all(r["result"] == "met" for r in results), results
