@@ -5,7 +5,7 @@ tree, and this module walks that tree itself, accepting an allow-listed grammar 
 into a closure over torch operations (so gradients come from autograd):
 
     expr     := number | variable | constant | expr OP expr | -expr | +expr | (expr) | FN(expr)
-    OP       := + - * / ** ^        (``^`` is power, as written in maths)
+    OP       := + - * / ** ^        (``^`` is read as ``**``: power, with its precedence)
     variable := x1 x2 (aliases x y)     constant := pi e
     FN       := sin cos exp log sqrt abs tanh
 
@@ -48,7 +48,6 @@ BINARY: dict[type[ast.operator], Callable[[torch.Tensor, torch.Tensor], torch.Te
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
     ast.Pow: torch.pow,
-    ast.BitXor: torch.pow,
 }
 UNARY: dict[type[ast.unaryop], Callable[[torch.Tensor], torch.Tensor]] = {
     ast.USub: operator.neg,
@@ -82,7 +81,7 @@ def parse(text: str) -> Expression:
     if not text.strip():
         raise ConfigError(f"The expression is empty; {GRAMMAR}.")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")  # ^ binds like **
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         reason = getattr(exc, "msg", None) or str(exc)
         raise ConfigError(

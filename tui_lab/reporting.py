@@ -100,6 +100,28 @@ def print_expectations(console: Console, expectations) -> None:
         console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.check)})[/]")
 
 
+def print_toy2d_summary(title: str, tolerance: float, rows: list[dict], expectations,
+                        out_dir: Path | None) -> None:  # fmt: skip
+    """The 2-D toy problem's summary (rows: ``Trajectory.summary_row()``), then expectations."""
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    table = Table(title=f"{title}: steps to |f − f_min| < {tolerance:g} and the shape of each path",
+                  caption="x2 reversals: how often the path turns back along x2 (the zig-zag)")  # fmt: skip
+    for col in ("run", "hyperparameters", "status", "steps", "final f", "path length", "x2 reversals"):
+        table.add_column(col, justify="right" if col in ("steps", "final f", "path length",
+                                                          "x2 reversals") else "left")  # fmt: skip
+    for r in rows:
+        status = r["status"] + (f" at step {r['diverged_at']}" if r["diverged_at"] is not None else "")
+        hps = " ".join(f"{k}={v:g}" for k, v in r["hyperparameters"].items() if k != "eps")
+        steps = "—" if r["steps_to_converge"] is None else str(r["steps_to_converge"])
+        run = r["run"] if r["run"] == r["optimizer"] else f"{r['run']} ({r['optimizer']})"
+        table.add_row(run, hps, status, steps, f"{r['final_f']:.3g}",
+                      f"{r['path_length']:.3g}", str(r["x2_reversals"]))  # fmt: skip
+    console.print(table)
+    print_expectations(console, expectations)
+    if out_dir is not None:
+        console.print(f"Results written to {out_dir}/")
+
+
 def print_presets(presets) -> None:
     console = Console(highlight=False)
     table = Table(title="tui-lab presets")
@@ -110,3 +132,145 @@ def print_presets(presets) -> None:
         where = " · ".join(x for x in (p.lecture, p.step) if x)
         table.add_row(p.name, where, p.description)
     console.print(table)
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def _objective(value: float | None, direction: str) -> str:
+    return _pct(value) if direction == "maximize" else _num(value)
+
+
+def _params(params: dict, width: int = 60) -> str:
+    text = " ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}" if isinstance(v, float) else
+                    f"{k.rsplit('.', 1)[-1]}={v}" for k, v in params.items())  # fmt: skip
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class SearchReporter(HeadlessReporter):
+    """Search progress: a bar for each study's trials, a bar per running trial (removed when
+    it ends) and one line per finished trial."""
+
+    def __init__(self, cfg, plans) -> None:
+        super().__init__(cfg, None)
+        self.plans = {p.study: p for p in plans}
+        self.study_tasks: dict[str, int] = {}
+        self.finished: dict[str, set[int]] = {}
+
+    def _say(self, line: str) -> None:
+        (self.progress.console if self.live else self.err).print(line)
+
+    def __call__(self, event) -> None:
+        from tui_lab.search import StudyFinished, TrialFinished, TrialStarted
+
+        if isinstance(event, TrialStarted):
+            if event.study not in self.study_tasks:
+                plan = self.plans[event.study]
+                self.study_tasks[event.study] = self.progress.add_task(
+                    f"{plan.method} trials", total=plan.n_trials, info=event.study)
+                self.finished[event.study] = set()  # fmt: skip
+            again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+            self._say(f"[{event.run}] {_params(event.params, 100)}{again}")
+        elif isinstance(event, TrialFinished):
+            r = event.record
+            plan = self.plans[r.study]
+            if r.status != "interrupted":
+                self.finished.setdefault(r.study, set()).add(r.number)
+            if r.study in self.study_tasks:
+                self.progress.update(self.study_tasks[r.study], completed=len(self.finished[r.study]))
+            run = f"{plan.method} {r.number}"
+            if run in self.tasks:
+                self.progress.remove_task(self.tasks.pop(run))
+            score = _pct(r.final.get("val_acc")) if r.history else "—"
+            detail = f": {r.reason}" if r.reason else ""
+            self._say(f"[{run}] {r.status}{detail}  val acc {score}  {r.epochs} epochs "
+                      f"{r.seconds:.1f}s")  # fmt: skip
+        elif isinstance(event, StudyFinished):
+            task = self.study_tasks.get(event.outcome.plan.study)
+            if task is not None:
+                self.progress.update(task, info=event.outcome.status)
+        else:
+            super().__call__(event)
+
+
+def print_search_plan(plans, storage: str, run_dir: Path) -> None:
+    """The budget before launch: trials × epochs per study."""
+    console = Console(stderr=True, highlight=False)
+    for p in plans:
+        cells = " (every cell of the grid)" if p.cells else ""
+        console.print(f"[bold]{p.method}[/] search: {p.n_trials} trials{cells} × up to {p.epochs} "
+                      f"epochs = {p.budget_epochs} trial-epochs · study {escape(p.study)}")  # fmt: skip
+    console.print(f"storage: {escape(storage)} · run directory {run_dir}/")
+
+
+def search_top_table(outcome, top: int = 5) -> Table:
+    o = outcome
+    objective = "val acc" if o.direction == "maximize" else "val loss"
+    done = [r for r in o.records if r.status == "completed" and r.value is not None]
+    done.sort(key=lambda r: (-r.value if o.direction == "maximize" else r.value, r.number))
+    counts = ", ".join(f"{o.count(s)} {s}" for s in ("completed", "pruned", "diverged", "failed"))
+    table = Table(title=f"{o.plan.method} search ({o.plan.study}): top {min(top, len(done))} of "
+                        f"{len(o.records)} trials",
+                  caption=f"{counts} · {o.trial_epochs} of {o.plan.budget_epochs} trial-epochs "
+                          f"trained · {o.seconds:.1f}s training")  # fmt: skip
+    keys = list(o.records[0].params) if o.records else []
+    for col in ("trial", objective, "epochs", "seconds", *keys):
+        table.add_column(col.rsplit(".", 1)[-1] if col in keys else col,
+                         justify="left" if col in keys else "right")  # fmt: skip
+    for r in done[:top]:
+        values = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.params.values()]
+        table.add_row(str(r.number), _objective(r.value, o.direction), str(r.epochs),
+                      f"{r.seconds:.1f}", *values)  # fmt: skip
+    return table
+
+
+def importance_table(outcome) -> Table | None:
+    if outcome.importance is None:
+        return None
+    table = Table(title=f"{outcome.plan.method}: which hyperparameters mattered (Optuna PED-ANOVA)")
+    table.add_column("hyperparameter")
+    table.add_column("importance", justify="right")
+    table.add_column("")
+    for key, value in sorted(outcome.importance.items(), key=lambda kv: -kv[1]):
+        table.add_row(key, f"{value:.3f}", "█" * max(1, round(30 * value)) if value > 0 else "")
+    return table
+
+
+def comparison_table(outcomes) -> Table:
+    table = Table(title="search methods compared at the same trial budget")
+    for col in ("method", "trials", "best val acc", "test acc of best", "training s",
+                "trial-epochs", "most important"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("method", "most important") else "right")
+    for o in outcomes:
+        top = max(o.importance, key=o.importance.get) if o.importance else "—"
+        table.add_row(o.plan.method, str(len(o.records)),
+                      _pct(o.best.final.get("val_acc")) if o.best else "—",
+                      _pct(o.test.test_acc) if o.test else "—", f"{o.seconds:.1f}",
+                      str(o.trial_epochs), top)  # fmt: skip
+    return table
+
+
+def print_search_summary(outcomes, expectations, out_dir: Path | None) -> None:
+    """Top trials, the best configuration with its one test score, importance, comparison."""
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    for o in outcomes:
+        console.print(search_top_table(o))
+        if o.best is None:
+            console.print(f"[bold]{o.plan.method}[/]: no trial completed.")
+        else:
+            test = (f"test acc {_pct(o.test.test_acc)} (retrained from its seed, the test set "
+                    f"evaluated once)" if o.test and o.test.test_acc is not None else "no test score")
+            console.print(f"[bold]Best {o.plan.method} trial {o.best.number}[/]: "
+                          f"{_objective(o.best.value, o.direction)} on validation → {test}")  # fmt: skip
+            for key, value in o.best.params.items():
+                console.print(f"  {key} = {escape(str(value))}")
+        table = importance_table(o)
+        if table is not None:
+            console.print(table)
+        else:
+            console.print(f"importance: {o.importance_note}")
+    if len(outcomes) > 1:
+        console.print(comparison_table(outcomes))
+    print_expectations(console, expectations)
+    if out_dir is not None:
+        console.print(f"Results written to {out_dir}/")
