@@ -204,3 +204,39 @@ def test_fuzz_preset_files_never_traceback(tmp_path_factory, text):
         load_preset(str(path)).resolved_runs()
     except UserError:
         pass
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of sockets listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hexport = local.split(":")
+            if state == "0A" and int(hexport, 16) == port:
+                found.add(addr)
+    return found
+
+
+def test_served_lab_binds_loopback_only(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "tui_lab", "--serve", str(port)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening_addresses(port) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_bad_serve_address_is_exit_2(capsys):
+    assert main(["--serve", "localhost:http"]) == 2
+    assert "HOST:PORT" in capsys.readouterr().err

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", metavar="URL", help="search: Optuna storage URL (e.g. postgresql://...)")
     p.add_argument("--study", metavar="NAME", help="search: study name shared by several processes")
     p.add_argument("--workers", type=int, metavar="N", help="search: concurrent trial processes")
+    p.add_argument("--serve", metavar="[HOST:]PORT",
+                   help="serve the lab to a browser (binds 127.0.0.1 unless a HOST is given)")
     p.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     p.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return p
@@ -121,6 +123,10 @@ def _main(argv: list[str]) -> int:
             raise ConfigError("--checkpoint needs --export csv|json: checkpoints live in the out dir.")
         overrides["training.checkpoint"] = True
     cfg.resolved_runs(overrides)  # validate every run's config before anything starts
+    if args.serve:
+        from tui_lab.ui.serve import serve
+
+        return serve(args.serve, _without_serve(argv))
     if not (args.export or args.headless):
         from tui_lab.ui.app import run_app
 
@@ -134,6 +140,19 @@ def _main(argv: list[str]) -> int:
 
         return run_toy2d_headless(cfg, overrides, args, argv)
     return run_headless(cfg, overrides, args, argv)
+
+
+def _without_serve(argv: list[str]) -> list[str]:
+    """The same command line minus --serve, for the app that textual-serve starts per browser."""
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--serve":
+            skip = True
+        elif not item.startswith("--serve="):
+            out.append(item)
+    return out
 
 
 def _resume_arguments(args, overrides: dict[str, Any]) -> tuple[ExperimentConfig, dict[str, Any]]:
