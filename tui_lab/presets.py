@@ -1,12 +1,12 @@
-"""Find, load and validate presets: TOML files shipped in the package (``tui_lab.presets``,
+"""Find, load and validate presets: TOML files shipped in the wheel (as ``tui_lab.preset_files``,
 built from the repo's top-level ``presets/``) or any path the user names."""
 
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,9 @@ from tui_lab.errors import ConfigError
 
 
 def _preset_dirs() -> list[Path]:
-    """Installed presets (the wheel's ``tui_lab/presets``) and, in a checkout, ``presets/``."""
-    dirs = []
-    try:
-        dirs.append(Path(str(resources.files("tui_lab.presets"))))
-    except (ModuleNotFoundError, TypeError):
-        pass
+    """Installed presets (the wheel's ``tui_lab/preset_files``) and, in a checkout, ``presets/``."""
+    spec = importlib.util.find_spec("tui_lab.preset_files")
+    dirs = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
     dirs.append(Path(__file__).resolve().parent.parent / "presets")
     return [d for d in dirs if d.is_dir()]
 
