@@ -64,7 +64,7 @@ def test_existing_out_dir_is_never_overwritten(tmp_path, capsys):
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui_lab", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui_lab", *args], capture_output=True, text=True, check=False,
                           timeout=120, env={**os.environ, **(env or {})})  # fmt: skip
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from formats import write_cifar, write_mnist_family
+
 from tui_lab.config import DataConfig
 from tui_lab.data import augment, availability, load_dataset
 from tui_lab.errors import DataError

@@ -95,7 +95,7 @@ def test_pause_holds_a_run_while_others_advance():
         if isinstance(event, EpochEnded) and event.run == "b" and event.epoch == 1:
             exp.runs[0].resume()
 
-    exp, rec = experiment([{"name": "a"}, {"name": "b"}], listeners=[watch])
+    exp, _ = experiment([{"name": "a"}, {"name": "b"}], listeners=[watch])
     exp.runs[0].pause()
     results = exp.run()
     assert steps_while_paused and all(r.status == "completed" for r in results)

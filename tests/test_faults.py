@@ -13,11 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_lab.cli import main, overrides_from_args, build_parser
+from tui_lab.cli import build_parser, main, overrides_from_args
 from tui_lab.errors import UserError
 from tui_lab.presets import load_preset
 
@@ -97,7 +96,7 @@ def test_kill_9_leaves_complete_files_and_resume_matches_an_uninterrupted_run(tm
     whole = tmp_path / "whole"
     assert main([*args, "--out", str(whole)]) == 0
     assert _learning(rows(killed / "metrics.csv")) == _learning(rows(whole / "metrics.csv"))
-    test_accs = lambda d: [(r["run"], r["test_acc"]) for r in rows(d / "summary.csv")]  # noqa: E731
+    test_accs = lambda d: [(r["run"], r["test_acc"]) for r in rows(d / "summary.csv")]
     assert test_accs(killed) == test_accs(whole)
 
 
@@ -145,7 +144,7 @@ def test_unwritable_out_dir_is_exit_2(tmp_path, capsys):
 
 
 def test_full_disk_while_exporting_names_the_path_and_keeps_finished_files(tmp_path, monkeypatch, capsys):
-    import tui_lab.export as export
+    from tui_lab import export
 
     real_fsync, calls = os.fsync, []
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_wheel_ships_presets_and_runs_without_the_checkout(tmp_path):
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+                           capture_output=True, text=True, check=False, timeout=600)  # fmt: skip
     assert build.returncode == 0, build.stderr
     (wheel,) = tmp_path.glob("tui_lab-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -26,7 +26,7 @@ def test_wheel_ships_presets_and_runs_without_the_checkout(tmp_path):
     deps = sysconfig.get_paths()["purelib"]
     probe = ("import tui_lab; from tui_lab.presets import list_presets;"
              "print(tui_lab.__file__); print(len(list_presets()))")  # fmt: skip
-    run = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+    run = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True, check=False, cwd=tmp_path,
                          env={"PYTHONPATH": f"{site}:{deps}"}, timeout=120)  # fmt: skip
     assert run.returncode == 0, run.stderr
     where, count = run.stdout.split()

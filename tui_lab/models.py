@@ -75,7 +75,7 @@ ARCHITECTURES: dict[str, tuple[str, Builder, bool]] = {
 
 
 def build_model(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:
-    description, builder, conv = ARCHITECTURES[cfg.arch]
+    _, builder, conv = ARCHITECTURES[cfg.arch]
     if conv and cfg.kernel_size > min(shape[1], shape[2]):
         raise ConfigError(
             f"model.kernel_size={cfg.kernel_size} is larger than the {shape[1]}×{shape[2]} "

@@ -87,10 +87,10 @@ def comparison_report(meta: dict[str, Any], recorder: Any, expectations: list[Ex
     lines += [f"Command: `{' '.join(meta.get('command') or [])}`", ""]
     diff = differing_settings(meta["runs"])
     first = next(iter(meta["runs"].values()))
-    lines += ["## What was compared", "",
-              f"Dataset `{first['data']['dataset']}`, model `{first['model']['arch']}`, "
-              f"{first['training']['epochs']} epoch(s), batch size {first['training']['batch_size']}, "
-              f"seed {first['training']['seed']}.", ""]  # fmt: skip
+    t = first["training"]
+    setting = (f"Dataset `{first['data']['dataset']}`, model `{first['model']['arch']}`, "
+               f"{t['epochs']} epoch(s), batch size {t['batch_size']}, seed {t['seed']}.")  # fmt: skip
+    lines += ["## What was compared", "", setting, ""]
     if any(diff.values()):
         cols = ["run", *next(iter(diff.values()))]
         lines.append(markdown_table(cols, [{"run": n, **d} for n, d in diff.items()]))
