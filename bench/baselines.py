@@ -84,7 +84,7 @@ class TextbookLoop:
 class HandTunedLoop:
     """B2: resident uint8 tensors, randperm batches, the engine's default numerics, fused Adam."""
 
-    def __init__(self, cfg: RunConfig, data: DatasetTensors):
+    def __init__(self, cfg: RunConfig, data: DatasetTensors, fused: bool = True):
         self.device = torch.device("cpu")
         numerics = resolve_numerics(cfg, self.device)
         self.dtype = numerics.autocast_dtype
@@ -98,7 +98,7 @@ class HandTunedLoop:
         self.model = model.to(memory_format=torch.channels_last) if self.channels_last else model
         hp = cfg.optimizer.hyperparameters()
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"], fused=True
+            self.model.parameters(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"], fused=fused
         )
         self._perm = torch.randperm(len(self.y))
         self._at = 0

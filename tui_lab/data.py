@@ -19,6 +19,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import torch
@@ -106,6 +107,11 @@ class DatasetTensors:
     @property
     def num_classes(self) -> int:
         return len(self.info.classes)
+
+    @cached_property
+    def input_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(scale, shift) with ``u8·scale + shift = (u8/255 − mean)/std`` (see ``normalize``)."""
+        return 1.0 / (255.0 * self.std), -self.mean / self.std
 
 
 # ---------------------------------------------------------------------------- file formats
@@ -399,6 +405,14 @@ def shuffled_batches(n: int, batch_size: int, generator: torch.Generator, device
     perm = torch.randperm(n, generator=generator).to(device, non_blocking=True)
     for start in range(0, n, batch_size):
         yield perm[start : start + batch_size]
+
+
+def normalize(xb: torch.Tensor, data: DatasetTensors, channels_last: bool = False) -> torch.Tensor:
+    """A uint8 batch as normalized float inputs: one conversion and two in-place passes (1.5×
+    faster than ``(x/255 − mean)/std`` at batch 64, 2× at 256, measured in bench/)."""
+    scale, shift = data.input_affine
+    x = xb.float().mul_(scale).add_(shift)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
 def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:

@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from tui_lab.config import ExperimentConfig, RunConfig
+from tui_lab.engine import Run
 from tui_lab.errors import UserError
 from tui_lab.events import Event, ExperimentFinished, Listener, RunFinished
-from tui_lab.engine import Run
 
 
 class Experiment:
@@ -71,13 +73,18 @@ class Experiment:
         """Train every run to its end; returns their results in run order."""
         self.prepare()
         active = [r for r in self.runs if not r.done]
-        while active:
-            if all(r.paused for r in active) and not self._stop.is_set():
-                time.sleep(0.05)
-            for run in active:
-                steps = slice_steps or run.cfg.training.log_every
-                self._guard(run, lambda r=run, s=steps: r.advance(s))
-            active = [r for r in active if not r.done]
+        default_threads = torch.get_num_threads()
+        try:
+            while active:
+                if all(r.paused for r in active) and not self._stop.is_set():
+                    time.sleep(0.05)
+                for run in active:
+                    _use_threads(run.cfg.training.threads or default_threads)
+                    steps = slice_steps or run.cfg.training.log_every
+                    self._guard(run, lambda r=run, s=steps: r.advance(s))
+                active = [r for r in active if not r.done]
+        finally:
+            _use_threads(default_threads)
         status = self._stop_status if self._stop.is_set() else "completed"
         results = tuple(r.result for r in self.runs if r.result is not None)
         self.emit(ExperimentFinished(status=status, results=results))  # type: ignore[arg-type]
@@ -95,6 +102,13 @@ class Experiment:
             run.fail(_short_error())
         except Exception:  # noqa: BLE001 - a run's crash must not take the others down
             run.fail(_short_error())
+
+
+def _use_threads(count: int) -> None:
+    """``training.threads``: torch's CPU threads for this run's steps. On a CPU shared with
+    other work, fewer threads than cores can be several times faster (bench/throughput.py)."""
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
 
 
 def _short_error() -> str:
