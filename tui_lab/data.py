@@ -151,7 +151,7 @@ def read_idx(path: Path, expect_dims: int) -> torch.Tensor:
             f"promises {count} ({'×'.join(map(str, dims))}): the file is truncated or corrupt. "
             "Delete it and let tui-lab download it again, or replace it with a good copy."
         )
-    return torch.frombuffer(bytearray(buf[header:]), dtype=torch.uint8).reshape(dims)
+    return torch.frombuffer(bytearray(buf), dtype=torch.uint8, offset=header).reshape(dims)
 
 
 class _CifarUnpickler(pickle.Unpickler):

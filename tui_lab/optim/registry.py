@@ -88,16 +88,27 @@ class OptimizerSpec:
         )
 
 
+def _fused(params: Params) -> tuple[list[torch.nn.Parameter], dict[str, bool]]:
+    """torch's fused kernels where they exist (CPU and CUDA): one kernel for the whole update
+    instead of a loop over tensors, about 9% more samples/s on a small CNN (bench/)."""
+    params = list(params)
+    ok = params and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
+    return params, ({"fused": True} if ok else {})
+
+
 def _sgd(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, lr=hp["lr"])
+    params, fused = _fused(params)
+    return torch.optim.SGD(params, lr=hp["lr"], **fused)
 
 
 def _momentum(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, lr=hp["lr"], momentum=hp["momentum"])
+    params, fused = _fused(params)
+    return torch.optim.SGD(params, lr=hp["lr"], momentum=hp["momentum"], **fused)
 
 
 def _nesterov(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, lr=hp["lr"], momentum=hp["momentum"], nesterov=True)
+    params, fused = _fused(params)
+    return torch.optim.SGD(params, lr=hp["lr"], momentum=hp["momentum"], nesterov=True, **fused)
 
 
 def _adagrad(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
@@ -113,12 +124,15 @@ def _adadelta(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
 
 
 def _adam(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
-    return torch.optim.Adam(params, lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"])
+    params, fused = _fused(params)
+    betas = (hp["beta1"], hp["beta2"])
+    return torch.optim.Adam(params, lr=hp["lr"], betas=betas, eps=hp["eps"], **fused)
 
 
 def _amsgrad(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
+    params, fused = _fused(params)
     betas = (hp["beta1"], hp["beta2"])
-    return torch.optim.Adam(params, lr=hp["lr"], betas=betas, eps=hp["eps"], amsgrad=True)
+    return torch.optim.Adam(params, lr=hp["lr"], betas=betas, eps=hp["eps"], amsgrad=True, **fused)
 
 
 def _adamax(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
@@ -130,9 +144,10 @@ def _nadam(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
 
 
 def _adamw(params: Params, hp: dict[str, float]) -> torch.optim.Optimizer:
+    params, fused = _fused(params)
     betas = (hp["beta1"], hp["beta2"])
     return torch.optim.AdamW(params, lr=hp["lr"], betas=betas, eps=hp["eps"],
-                             weight_decay=hp["weight_decay"])  # fmt: skip
+                             weight_decay=hp["weight_decay"], **fused)  # fmt: skip
 
 
 _SGD_RULE = "θ ← θ − η·∇J(θ)"
