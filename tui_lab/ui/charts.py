@@ -31,12 +31,14 @@ def run_style(index: int) -> str:
     return f"rgb({r},{g},{b})"
 
 
-def _marker(index: int) -> str:
+def run_marker(index: int) -> str:
     return RUN_MARKERS[index % len(RUN_MARKERS)] if os.environ.get("NO_COLOR") else "braille"
 
 
 class MetricChart(PlotextPlot):
-    """One metric (see ``history.METRICS``) of every run of the comparison, with a legend."""
+    """One metric (see ``history.METRICS``) of every run of the comparison, with a legend.
+
+    It redraws only when its own source grew: the epoch charts stay put between epochs."""
 
     DEFAULT_CSS = """
     MetricChart {
@@ -46,7 +48,7 @@ class MetricChart(PlotextPlot):
     }
     """
 
-    def __init__(self, metric: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, metric: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.metric = metric
         self.border_title = METRICS[metric].title
@@ -54,7 +56,9 @@ class MetricChart(PlotextPlot):
 
     def update_from(self, state: ComparisonState, x_axis: XAxis, smooth: bool) -> bool:
         """Rebuild the plot if anything it shows changed; returns whether it redrew."""
-        key = (id(state), state.version, x_axis, smooth, self.size.width, self.size.height)
+        source = METRICS[self.metric].source
+        points = tuple(len(getattr(run, source)) for run in state.runs.values())
+        key = (id(state), points, x_axis, smooth, self.size.width, self.size.height)
         if key == self._drawn or not self.is_on_screen or self.size.width < 10:
             return False
         self._drawn = key
@@ -65,7 +69,7 @@ class MetricChart(PlotextPlot):
         for run in state.runs.values():
             xs, ys = series(run, self.metric, x_axis, smooth, max_points)
             if xs:
-                plt.plot(xs, ys, label=run.name, color=run_color(run.index), marker=_marker(run.index))
+                plt.plot(xs, ys, label=run.name, color=run_color(run.index), marker=run_marker(run.index))
         self.refresh()
         return True
 
@@ -85,5 +89,5 @@ class LrPreviewChart(PlotextPlot):
         plt.clear_figure()
         plt.xlabel("epoch")
         plt.title("planned learning rate")
-        plt.plot([x for x, _ in points], [y for _, y in points], color=run_color(0), marker=_marker(0))
+        plt.plot([x for x, _ in points], [y for _, y in points], color=run_color(0), marker=run_marker(0))
         self.refresh()

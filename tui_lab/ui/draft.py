@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tui_lab.config import ExperimentConfig, RunConfig, RunSpec, apply_overrides
+from tui_lab.errors import ConfigError
 
 
 def get_value(cfg: RunConfig, key: str) -> Any:
@@ -38,6 +39,7 @@ class Draft:
 
     def __init__(self, preset: ExperimentConfig, overrides: dict[str, Any] | None = None):
         self.preset = preset
+        self.overrides = overrides or {}  # kept for a toy preset, whose runs live in toy2d
         self.runs: list[tuple[str, RunConfig]] = preset.resolved_runs(overrides)
         self.selected = 0
         self.edit_all = False  # apply panel edits to every run instead of the selected one
@@ -56,6 +58,14 @@ class Draft:
         updated = {i: apply_overrides(self.runs[i][1], {key: value}, where=key) for i in targets}
         for i, cfg in updated.items():
             self.runs[i] = (self.runs[i][0], cfg)
+
+    def rename(self, name: str) -> None:
+        """Rename the selected run; names are 1–64 characters and unique in the comparison."""
+        name = name.strip()
+        others = [n for i, n in enumerate(self.names) if i != self.selected]
+        if not 1 <= len(name) <= 64 or name in others:
+            raise ConfigError(f"run name {name!r}: a run needs a unique name of 1 to 64 characters.")
+        self.runs[self.selected] = (name, self.current)
 
     def add_run(self) -> str:
         """A copy of the selected run under a fresh name; it becomes the selected run."""

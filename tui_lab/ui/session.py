@@ -18,8 +18,16 @@ from textual.message_pump import MessagePump
 from tui_lab.cli import default_out_dir
 from tui_lab.config import ExperimentConfig
 from tui_lab.events import Event
+from tui_lab.expectations import check_all, comparison_functions
 from tui_lab.experiment import Experiment
-from tui_lab.export import ResultsRecorder, RunDirectory, experiment_metadata, prepare_out_dir
+from tui_lab.export import (
+    ResultsRecorder,
+    RunDirectory,
+    experiment_metadata,
+    prepare_out_dir,
+    record_expectations,  # fmt: skip
+)
+from tui_lab.report import comparison_report
 from tui_lab.ui.history import ComparisonState
 
 
@@ -73,7 +81,7 @@ class Comparison:
         self.relay.comparison = self
         self.recorder = ResultsRecorder()
         self.state = ComparisonState([name for name, _ in self.experiment.runs_config])
-        self.metadata = experiment_metadata(cfg, self.experiment.runs_config, argv)
+        self.metadata = experiment_metadata(cfg, self.experiment.runs_config, argv, {})
         self.launched = time.monotonic()
 
     def absorb(self) -> list[Event]:
@@ -85,7 +93,15 @@ class Comparison:
         return events
 
     def export(self, fmt: str = "csv", out: Path | None = None) -> Path:
-        """Write the same files as ``tui-lab --export`` into ``out`` (default runs/<preset>-<time>/)."""
+        """Write the same files as ``tui-lab --export`` into ``out`` (default runs/<preset>-<time>/):
+        during training a snapshot, once finished the final files with expectations and report."""
         path = prepare_out_dir(out or default_out_dir(self.cfg.name))
-        RunDirectory(path, fmt, self.metadata, self.recorder).write(event=self.state.finished)
+        writer = RunDirectory(path, fmt, dict(self.metadata), self.recorder)
+        finished = self.state.finished
+        if finished is None:
+            writer.write()
+            return path
+        expectations = check_all(self.cfg.expect, comparison_functions(self.recorder))
+        record_expectations(self.recorder, expectations)
+        writer.finish(finished.status, comparison_report(writer.experiment, self.recorder, expectations))
         return path

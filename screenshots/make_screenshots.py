@@ -1,0 +1,96 @@
+"""Write SVG screenshots of the real app: the Lab before launch, a comparison mid-training, the
+results table and the 2-D toy problem.
+
+The comparison is trained for real first (the ``adam_vs_sgd`` preset on the synthetic dataset,
+fixed seeds) and its event stream recorded; the app is then fed the first half of those events
+(mid-training) or all of them (results), so the pictures do not depend on when a timer fired.
+
+    .venv/bin/python screenshots/make_screenshots.py  [OUT_DIR, default: screenshots/]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from tui_lab.config import ExperimentConfig, Toy2DConfig
+from tui_lab.events import Event, StepLogged
+from tui_lab.experiment import Experiment
+from tui_lab.presets import load_preset, preset_files
+from tui_lab.toy2d import Toy2DProblem
+from tui_lab.ui.app import LabApp
+from tui_lab.ui.session import Comparison
+from tui_lab.ui.toy_screen import ToyAnimation
+
+SIZE = (120, 40)
+QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 3000, "model.arch": "mlp",
+         "model.hidden": 64, "training.epochs": 4, "training.log_every": 5,
+         "training.device": "cpu", "training.precision": "fp32"}  # fmt: skip
+
+
+def record_comparison(cfg: ExperimentConfig) -> list[Event]:
+    events: list[Event] = []
+    Experiment(cfg, QUICK, [events.append]).run()
+    return events
+
+
+def first_half(events: list[Event]) -> list[Event]:
+    steps = [i for i, e in enumerate(events) if isinstance(e, StepLogged)]
+    return events[: steps[len(steps) // 2] + 1]
+
+
+async def shoot(app: LabApp, name: str, out: Path, setup) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await setup(app, pilot)
+        await pilot.pause()
+        app.save_screenshot(f"{name}.svg", str(out))
+    print(out / f"{name}.svg")
+
+
+def replay(events: list[Event], table: str):
+    async def setup(app: LabApp, pilot) -> None:
+        comparison = Comparison(app.draft.experiment_config(), app, ["tui-lab"])
+        comparison.relay.queue.extend(events)
+        comparison.absorb()
+        app.comparison = comparison
+        app.switch_mode("compare")
+        await pilot.pause()
+        app.screen.query_one("#tables").active = table
+        await pilot.pause()
+        app.screen.redraw()
+
+    return setup
+
+
+async def toy_setup(app: LabApp, pilot) -> None:
+    toy = app.draft.preset.toy2d
+    assert toy is not None
+    animation = ToyAnimation(Toy2DProblem.from_config(toy), app, seconds=0.0)
+    animation.walk_all()
+    animation.absorb()
+    app.toy = animation
+    app.switch_mode("toy")
+    await pilot.pause()
+    app.screen.redraw()
+
+
+async def optimizer_tab(app: LabApp, pilot) -> None:
+    app.screen.query_one("#panels").active = "tab-optimizer"
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    preset = load_preset("adam_vs_sgd")
+    events = record_comparison(preset)
+    await shoot(LabApp(preset, {}), "lab", out, optimizer_tab)
+    await shoot(LabApp(preset, QUICK), "compare_mid_training", out, replay(first_half(events), "tab-runs"))
+    await shoot(LabApp(preset, QUICK), "results", out, replay(events, "tab-results"))
+    toy = load_preset("toy_2d") if "toy_2d" in preset_files() else ExperimentConfig(
+        name="toy_2d", toy2d=Toy2DConfig(function="lecture"))  # fmt: skip
+    await shoot(LabApp(toy, {}), "toy_2d", out, toy_setup)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent))

@@ -1,0 +1,130 @@
+"""The Compare view: live charts of every run overlaid, the runs table and, as runs finish, the
+results table. It redraws on a clock (a few Hz), not per event."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from tui_lab.ui.charts import MetricChart
+from tui_lab.ui.history import METRICS
+from tui_lab.ui.results import ResultsTable
+from tui_lab.ui.runs_table import RunsTable
+from tui_lab.ui.session import Comparison
+
+REDRAW_HZ = 2
+
+
+class CompareScreen(Screen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_pause_run", "Pause/resume run", id="pause-run"),
+        Binding("s", "stop_run", "Stop run", id="stop-run"),
+        Binding("p", "toggle_pause_all", "Pause/resume all", id="pause-all"),
+        Binding("S", "stop_all", "Stop all", id="stop-all"),
+        Binding("x", "app.cycle_x_axis", "x axis", id="x-axis"),
+        Binding("m", "app.toggle_smoothing", "Smoothing", id="smoothing"),
+        Binding("e", "app.export('csv')", "Export", id="export"),
+        Binding("t", "toggle_table", "Runs/results", id="toggle-table"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="compare-status")
+        with Grid(id="charts"):
+            for metric in METRICS:
+                yield MetricChart(metric, id=f"chart-{metric.replace('_', '-')}")
+        with TabbedContent(id="tables"):
+            with TabPane("Runs", id="tab-runs"):
+                yield RunsTable(id="runs-table")
+            with TabPane("Results", id="tab-results"):
+                yield ResultsTable(id="results-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._status_text = ""
+        self.set_interval(1 / REDRAW_HZ, self.redraw)
+        self.query_one(RunsTable).focus()
+        self.redraw()
+
+    @property
+    def comparison(self) -> Comparison | None:
+        return self.app.comparison  # type: ignore[attr-defined]
+
+    def redraw(self) -> None:
+        """Bring charts and tables up to the event stream; cheap when nothing changed."""
+        if not self.is_current:
+            return
+        comparison = self.comparison
+        app = self.app
+        if comparison is None:
+            self._status("Nothing launched yet: choose options in the Lab (f2) and press ctrl+r.")
+            return
+        state = comparison.state
+        for chart in self.query(MetricChart):
+            chart.update_from(state, app.x_axis, app.smooth)  # type: ignore[attr-defined]
+        self.query_one(RunsTable).show(state)
+        self.query_one(ResultsTable).show(state)
+        counts: dict[str, int] = {}
+        for run in state.runs.values():
+            counts[run.status] = counts.get(run.status, 0) + 1
+        summary = " · ".join(f"{n} {status}" for status, n in counts.items())
+        smooth = "on" if app.smooth else "off"  # type: ignore[attr-defined]
+        self._status(f"[b]{comparison.cfg.name}[/b]  {summary}   "
+                     f"x: {app.x_axis} (x) · smoothing: {smooth} (m)")  # type: ignore[attr-defined]
+
+    def _status(self, text: str) -> None:
+        """Update the status line only when it changed (an update re-lays out the screen)."""
+        if text != self._status_text:
+            self._status_text = text
+            self.query_one("#compare-status", Static).update(text)
+
+    def show_results(self) -> None:
+        self.query_one(TabbedContent).active = "tab-results"
+
+    # ------------------------------------------------------------------ run controls
+
+    def _selected(self):
+        name = self.query_one(RunsTable).selected_run
+        if self.comparison is None or name is None:
+            return None
+        return self.comparison.experiment.run_named(name)
+
+    def action_toggle_pause_run(self) -> None:
+        run = self._selected()
+        if run is None or run.done:
+            return
+        if run.paused:
+            run.resume()
+        else:
+            run.pause()
+        self.notify(f"{run.name}: {'pausing' if run.paused else 'resuming'}", timeout=2)
+
+    def action_stop_run(self) -> None:
+        run = self._selected()
+        if run is not None and not run.done:
+            run.stop()
+            self.notify(f"{run.name}: stopping after the current step", timeout=2)
+
+    def action_toggle_pause_all(self) -> None:
+        if self.comparison is None:
+            return
+        active = [r for r in self.comparison.experiment.runs if not r.done]
+        pause = any(not r.paused for r in active)
+        for run in active:
+            run.pause() if pause else run.resume()
+        if active:
+            self.notify("pausing all runs" if pause else "resuming all runs", timeout=2)
+
+    def action_stop_all(self) -> None:
+        if self.comparison is not None and not self.comparison.state.done:
+            self.comparison.experiment.stop()
+            self.notify("stopping all runs after their current step", timeout=2)
+
+    def action_toggle_table(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "tab-results" if tabs.active == "tab-runs" else "tab-runs"
