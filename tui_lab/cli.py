@@ -13,13 +13,13 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from tui_lab import __version__
 from tui_lab.config import ExperimentConfig, parse_value
 from tui_lab.errors import ConfigError, UserError
+from tui_lab.export import default_out_dir
 
 
 class ExitCode(enum.IntEnum):
@@ -30,7 +30,7 @@ class ExitCode(enum.IntEnum):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # noqa: ANN201 - argparse's signature
+    def error(self, message: str):  # type: ignore[override]
         raise ConfigError(f"{message}. Run `tui-lab --help` for the options.")
 
 
@@ -86,10 +86,6 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     }
     out.update({k: v for k, v in shortcuts.items() if v is not None})
     return out
-
-
-def default_out_dir(preset: str) -> Path:
-    return Path("runs") / f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,15 +167,18 @@ def _resume_arguments(args, overrides: dict[str, Any]) -> tuple[ExperimentConfig
 
 def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: list[str]) -> int:
     from tui_lab.checkpoint import CHECKPOINT_DIR, read_previous, resume_runs
-    from tui_lab.expectations import check_all, comparison_functions
     from tui_lab.experiment import Experiment
-    from tui_lab.export import (ResultsRecorder, RunDirectory, experiment_metadata, prepare_out_dir,
-                                record_expectations)  # fmt: skip
-    from tui_lab.report import comparison_report
+    from tui_lab.export import (
+        ResultsRecorder,
+        RunDirectory,
+        conclude,
+        experiment_metadata,
+        prepare_out_dir,
+    )
     from tui_lab.reporting import HeadlessReporter
 
     recorder = ResultsRecorder()
-    out_dir = None
+    out_dir = writer = None
     if args.export:
         out_dir = prepare_out_dir(args.out or default_out_dir(cfg.name), resume=bool(args.resume))
     experiment = Experiment(cfg, overrides, [recorder],
@@ -200,12 +199,8 @@ def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: l
             results = experiment.run()
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    expectations = check_all(cfg.expect, comparison_functions(recorder))
-    record_expectations(recorder, expectations)
+    expectations = conclude(cfg, recorder, writer, "interrupted" if interrupted.is_set() else "completed")
     reporter.print_summary(results, out_dir, expectations)
-    if out_dir is not None:
-        status = "interrupted" if interrupted.is_set() else "completed"
-        writer.finish(status, comparison_report(writer.experiment, recorder, expectations))
     if interrupted.is_set():
         print("tui-lab: interrupted; finished results were written.", file=sys.stderr)
         return ExitCode.INTERRUPTED
@@ -218,7 +213,7 @@ def _install_interrupt(experiment) -> threading.Event:
     """First Ctrl+C: stop after the current step and write results. Second: exit at once."""
     flag = threading.Event()
 
-    def handler(signum, frame):  # noqa: ANN001
+    def handler(signum, frame):
         if flag.is_set():
             os._exit(ExitCode.INTERRUPTED)
         flag.set()

@@ -242,7 +242,8 @@ class Toy2DRun(Strict):
 class Toy2DConfig(Strict):
     """The 2-D toy problem (dataflowr Module 4): one function, one start, several optimizers.
 
-    Settings left as None (or no runs) take the built-in function's defaults; see toy2d.py.
+    Settings left as None (and an empty run list) take the built-in function's defaults, or the
+    lecture problem's for an expression (toy2d.FUNCTIONS).
     """
 
     function: str = Field("lecture", description="a built-in name or an expression in x1, x2")

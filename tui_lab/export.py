@@ -21,7 +21,14 @@ from typing import Any
 
 from tui_lab import __version__
 from tui_lab.errors import UserError
-from tui_lab.events import EpochEnded, Event, ExperimentFinished, RunFinished, RunStarted, StepLogged
+from tui_lab.events import (
+    EpochEnded,
+    Event,
+    ExperimentFinished,
+    RunFinished,
+    RunStarted,
+    StepLogged,
+)
 
 METRICS_COLUMNS = ["run", "epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc",
                    "lr", "seconds", "epoch_seconds"]  # fmt: skip
@@ -104,6 +111,16 @@ def environment() -> dict[str, Any]:
     }
 
 
+def default_out_dir(preset: str) -> Path:
+    """``runs/<preset>-<timestamp>``, with a suffix when that name is already taken."""
+    base = Path("runs") / f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
 def prepare_out_dir(path: Path, resume: bool = False) -> Path:
     """Create the out dir; an existing non-empty one is never overwritten (unless resuming)."""
     path = Path(path)
@@ -179,10 +196,18 @@ class RunDirectory:
             atomic_write(self.path / "report.md", report)
 
 
-def record_expectations(recorder: ResultsRecorder, results: list[Any]) -> None:
-    """Expectations become a table of the result files (expectations.csv / results.json)."""
+def conclude(cfg, recorder: ResultsRecorder, writer: RunDirectory | None, status: str) -> list[Any]:
+    """The end of a comparison, headless or in the TUI: check the preset's expectations, add
+    them to the result tables and, with an out dir, write the final files and report.md."""
+    from tui_lab.expectations import check_all, comparison_functions
+    from tui_lab.report import comparison_report
+
+    results = check_all(cfg.expect, comparison_functions(recorder))
     rows = [{"text": e.text, "check": e.check, "result": e.label} for e in results]
     recorder.extra_tables["expectations"] = (["text", "check", "result"], rows)
+    if writer is not None:
+        writer.finish(status, comparison_report(writer.experiment, recorder, results))
+    return results
 
 
 def experiment_metadata(cfg, runs: list[tuple[str, Any]], argv: list[str] | None,

@@ -156,9 +156,16 @@ class SearchReporter(HeadlessReporter):
         self.plans = {p.study: p for p in plans}
         self.study_tasks: dict[str, int] = {}
         self.finished: dict[str, set[int]] = {}
+        self.trial_runs: set[str] = set()  # their end is told by the TrialFinished line
 
     def _say(self, line: str) -> None:
         (self.progress.console if self.live else self.err).print(line)
+
+    def count_finished(self, records) -> None:
+        """Trials finished before a resume count toward the study bars."""
+        for r in records:
+            if r.state in ("COMPLETE", "PRUNED", "FAIL"):
+                self.finished.setdefault(r.study, set()).add(r.number)
 
     def __call__(self, event) -> None:
         from tui_lab.search import StudyFinished, TrialFinished, TrialStarted
@@ -167,8 +174,9 @@ class SearchReporter(HeadlessReporter):
             if event.study not in self.study_tasks:
                 plan = self.plans[event.study]
                 self.study_tasks[event.study] = self.progress.add_task(
-                    f"{plan.method} trials", total=plan.n_trials, info=event.study)
-                self.finished[event.study] = set()  # fmt: skip
+                    f"{plan.method} trials", total=plan.n_trials, info=event.study,
+                    completed=len(self.finished.setdefault(event.study, set())))  # fmt: skip
+            self.trial_runs.add(event.run)
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             self._say(f"[{event.run}] {_params(event.params, 100)}{again}")
         elif isinstance(event, TrialFinished):
@@ -189,7 +197,7 @@ class SearchReporter(HeadlessReporter):
             task = self.study_tasks.get(event.outcome.plan.study)
             if task is not None:
                 self.progress.update(task, info=event.outcome.status)
-        else:
+        elif not (isinstance(event, RunFinished) and event.run in self.trial_runs):
             super().__call__(event)
 
 

@@ -419,9 +419,9 @@ def toy2d_report(meta: dict[str, Any], problem: Toy2DProblem, trajectories: list
 def run_toy2d_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args,
                        argv: list[str]) -> int:  # fmt: skip
     """``tui-lab --preset toy_2d --export csv|json`` (or ``--headless``): run, print, write."""
-    from tui_lab.cli import ExitCode, default_out_dir
+    from tui_lab.cli import ExitCode
     from tui_lab.expectations import check_all
-    from tui_lab.export import atomic_write, prepare_out_dir
+    from tui_lab.export import atomic_write, default_out_dir, prepare_out_dir
     from tui_lab.reporting import print_toy2d_summary
 
     assert cfg.toy2d is not None

@@ -15,19 +15,17 @@ from pathlib import Path
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from tui_lab.cli import default_out_dir
 from tui_lab.config import ExperimentConfig
 from tui_lab.events import Event
-from tui_lab.expectations import check_all, comparison_functions
 from tui_lab.experiment import Experiment
 from tui_lab.export import (
     ResultsRecorder,
     RunDirectory,
-    experiment_metadata,
+    conclude,
+    default_out_dir,
+    experiment_metadata,  # fmt: skip
     prepare_out_dir,
-    record_expectations,  # fmt: skip
 )
-from tui_lab.report import comparison_report
 from tui_lab.ui.history import ComparisonState
 
 
@@ -101,7 +99,5 @@ class Comparison:
         if finished is None:
             writer.write()
             return path
-        expectations = check_all(self.cfg.expect, comparison_functions(self.recorder))
-        record_expectations(self.recorder, expectations)
-        writer.finish(finished.status, comparison_report(writer.experiment, self.recorder, expectations))
+        conclude(self.cfg, self.recorder, writer, finished.status)
         return path
