@@ -128,9 +128,9 @@ def _main(argv: list[str]) -> int:
 
         return run_app(cfg, overrides)
     if cfg.search is not None:
-        from tui_lab.search import run_search_headless
+        from tui_lab.search_cli import run_search_cli
 
-        return run_search_headless(cfg, overrides, args, argv)
+        return run_search_cli(cfg, overrides, args, argv)
     if cfg.toy2d is not None:
         from tui_lab.toy2d import run_toy2d_headless
 
