@@ -14,7 +14,7 @@ from tui_lab.experiment import Experiment
 from tui_lab.export import ResultsRecorder
 
 SMALL = {
-    "data": {"dataset": "synthetic", "synthetic_size": 600, "val_fraction": 0.2},
+    "data": {"dataset": "synthetic", "synthetic_size": 1500, "val_fraction": 0.2},
     "model": {"arch": "baseline_cnn", "filters": [8, 16], "hidden": 32},
     "training": {"epochs": 2, "batch_size": 32, "log_every": 5, "device": "cpu"},
 }
