@@ -43,6 +43,21 @@ async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
         await pilot.pause(0.05)
 
 
+async def launch_and_finish(app, pilot) -> None:
+    """Launch (ctrl+r) and wait until training has ended and its last events are shown."""
+    await pilot.press("ctrl+r")
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.5)
+
+
+async def launch_until_training(app, pilot, logged: int = 1):
+    """Launch and wait until every run has logged ``logged`` steps; returns the runs' states."""
+    await pilot.press("ctrl+r")
+    runs = app.comparison.state.runs
+    await wait_until(pilot, lambda: all(len(r.steps) >= logged for r in runs.values()))
+    return runs
+
+
 def two_runs() -> ExperimentConfig:
     return ExperimentConfig(
         name="pair",
@@ -116,9 +131,7 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             assert app.draft.runs[1][1].optimizer.name == "rmsprop"
             assert lab.query_one("#field-optimizer-rho")  # the panel shows RMSprop's knobs now
 
-            await pilot.press("ctrl+r")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.5)
+            await launch_and_finish(app, pilot)
             compare = app.screen
             assert type(compare).__name__ == "CompareScreen"
             state = app.comparison.state
@@ -157,9 +170,7 @@ def test_pause_resume_and_stop_each_run_and_all():
     async def scenario():
         app = LabApp(two_runs(), LONG)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            runs = app.comparison.state.runs
-            await wait_until(pilot, lambda: all(r.steps for r in runs.values()))
+            runs = await launch_until_training(app, pilot)
             await pilot.press("space")  # the runs table's cursor is on the first run
             await wait_until(pilot, lambda: runs["adam"].status == "paused")
             paused_at = runs["adam"].last_step.step
@@ -187,9 +198,7 @@ def test_quit_during_training_exits_within_two_seconds():
     async def scenario():
         app = LabApp(two_runs(), LONG)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            runs = app.comparison.state.runs
-            await wait_until(pilot, lambda: all(r.steps for r in runs.values()))
+            await launch_until_training(app, pilot)
             worker = next(w for w in app.workers if w.group == "training")
             started = time.monotonic()
             await pilot.press("ctrl+q")
@@ -210,9 +219,7 @@ def test_failed_and_diverged_runs_show_on_the_run_and_in_a_notification(tmp_path
     async def diverge():
         app = LabApp(cfg, TINY)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.5)
+            await launch_and_finish(app, pilot)
             run_ = app.comparison.state.runs["wild"]
             assert run_.status == "diverged" and run_.result.diverged_at is not None
             row = app.screen.query_one(ResultsTable).get_row("wild")
@@ -223,9 +230,7 @@ def test_failed_and_diverged_runs_show_on_the_run_and_in_a_notification(tmp_path
         offline = {**TINY, "data.dataset": "cifar10", "data.download": False, "data.data_dir": str(tmp_path)}
         app = LabApp(cfg, offline)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.3)
+            await launch_and_finish(app, pilot)
             run_ = app.comparison.state.runs["wild"]
             assert run_.status == "failed" and "CIFAR-10" in (run_.error or "")
             assert any(n.severity == "error" for n in app._notifications)
@@ -260,9 +265,7 @@ def test_toy_2d_view_animates_every_optimizer():
     async def scenario():
         app = LabApp(cfg, {"toy2d.steps": 12}, toy_seconds=0.2)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.5)
+            await launch_and_finish(app, pilot)
             assert type(app.screen).__name__ == "ToyScreen"
             table = app.screen.query_one("#toy-table")
             assert table.row_count == len(app.toy.problem.runs) > 1
@@ -279,9 +282,7 @@ def test_small_terminal_keeps_the_essentials():
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             assert app.screen.query_one("#field-data-dataset").region.width > 0
-            await pilot.press("ctrl+r")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.5)
+            await launch_and_finish(app, pilot)
             screen = app.screen
             assert screen.query_one("#chart-train-loss").region.height >= 8
             assert not screen.query_one("#chart-lr").display or screen.query_one("#chart-lr").region.height == 0

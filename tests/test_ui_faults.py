@@ -7,7 +7,7 @@ import asyncio
 import statistics
 import time
 
-from test_ui import LONG, SIZE, TINY, two_runs, wait_until
+from test_ui import LONG, SIZE, TINY, launch_and_finish, launch_until_training, two_runs, wait_until
 from textual import events
 
 from tui_lab.ui.app import LabApp
@@ -21,9 +21,7 @@ def test_resize_down_to_40x12_and_back_while_training():
     async def scenario():
         app = LabApp(two_runs(), LONG)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            runs = app.comparison.state.runs
-            await wait_until(pilot, lambda: all(r.steps for r in runs.values()))
+            runs = await launch_until_training(app, pilot)
             for size in ((80, 24), (40, 12), (120, 40)):
                 await pilot.resize_terminal(*size)
                 await pilot.pause(0.6)  # at least one chart redraw at each size
@@ -67,9 +65,7 @@ def test_a_run_that_raises_in_its_thread_fails_alone(monkeypatch):
     async def scenario():
         app = LabApp(two_runs(), TINY)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.3)
+            await launch_and_finish(app, pilot)
             runs = app.comparison.state.runs
             assert runs["sgd"].status == "failed" and "boom" in runs["sgd"].error
             assert runs["adam"].status == "completed"
@@ -86,9 +82,7 @@ def test_no_color_terminal(monkeypatch):
         app = LabApp(two_runs(), TINY)
         async with app.run_test(size=(80, 24)) as pilot:
             assert app.no_color
-            await pilot.press("ctrl+r")
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.3)
+            await launch_and_finish(app, pilot)
             assert [r.status for r in app.comparison.state.runs.values()] == ["completed"] * 2
 
     run(scenario())
@@ -98,9 +92,7 @@ def test_keys_are_answered_within_100_ms_while_training():
     async def scenario():
         app = LabApp(two_runs(), LONG)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            runs = app.comparison.state.runs
-            await wait_until(pilot, lambda: all(len(r.steps) > 3 for r in runs.values()))
+            await launch_until_training(app, pilot, logged=4)
             delays = []
             for _ in range(7):  # a key event as the terminal driver delivers it (pilot.press
                 before = app.x_axis  # also waits for the app to go idle, which it never is here)
