@@ -190,7 +190,6 @@ class Run:
         self._epoch_loss = torch.zeros((), device=self.device)
         self._epoch_correct = torch.zeros((), device=self.device, dtype=torch.int64)
         self._epoch_seen = 0
-        self._epoch_steps = 0
         self._epoch_t = 0.0
 
     # ----------------------------------------------------------------- training
@@ -273,7 +272,6 @@ class Run:
             self._epoch_loss += loss_d * y.shape[0]
             self._epoch_correct += (out.detach().argmax(1) == y).sum()
             self._epoch_seen += y.shape[0]
-            self._epoch_steps += 1
             self._log_buf[self._log_fill] = loss_d
             self._log_fill += 1
             self._log_samples += y.shape[0]
