@@ -239,3 +239,21 @@ def test_served_lab_binds_loopback_only(tmp_path):
 def test_bad_serve_address_is_exit_2(capsys):
     assert main(["--serve", "localhost:http"]) == 2
     assert "HOST:PORT" in capsys.readouterr().err
+
+
+def test_kernel_larger_than_the_image_is_exit_2(capsys):
+    assert main(["--headless", *SYNTH, "--set", "data.synthetic_shape=[1, 8, 8]",
+                 "--set", "model.kernel_size=9"]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "model.kernel_size=9" in err and "8×8" in err
+
+
+def test_corrupt_dataset_file_is_exit_2_naming_the_file(tmp_path, capsys):
+    from formats import write_mnist_family
+
+    folder = write_mnist_family(tmp_path / "MNIST" / "raw", gz=True)
+    target = folder / "t10k-images-idx3-ubyte.gz"
+    target.write_bytes(target.read_bytes()[:100])
+    assert main(["--headless", "--set", "data.dataset=mnist", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "t10k-images-idx3-ubyte.gz" in err and "Traceback" not in err
