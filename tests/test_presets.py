@@ -49,6 +49,7 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @pytest.mark.skipif(not FASHION.is_dir(), reason="real Fashion-MNIST is not installed")
 @pytest.mark.parametrize("name", COMPARISONS)
 def test_comparison_preset_meets_its_expectations_on_real_data(name, tmp_path):

@@ -19,6 +19,7 @@ def rss_mib(pid: int) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(int(MINUTES * 60) + 600)
 def test_long_comparison_has_flat_memory(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui_lab", "--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "100000",
