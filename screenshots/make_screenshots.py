@@ -1,9 +1,11 @@
 """Write SVG screenshots of the real app: the Lab before launch, a comparison mid-training, the
-results table and the 2-D toy problem.
+results table, the 2-D toy problem and a finished search.
 
 The comparison is trained for real first (the ``adam_vs_sgd`` preset on the synthetic dataset,
 fixed seeds) and its event stream recorded; the app is then fed the first half of those events
 (mid-training) or all of them (results), so the pictures do not depend on when a timer fired.
+The search (``bayes_search``: TPE with median pruning, on the synthetic dataset) is run for real
+the same way and its whole event stream fed to the Search view.
 
     .venv/bin/python screenshots/make_screenshots.py  [OUT_DIR, default: screenshots/]
 """
@@ -12,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from pathlib import Path
 
 from tui_lab.config import ExperimentConfig, Toy2DConfig
 from tui_lab.events import Event, StepLogged
 from tui_lab.experiment import Experiment
 from tui_lab.presets import load_preset, preset_files
+from tui_lab.search import Search
 from tui_lab.toy2d import Toy2DProblem
 from tui_lab.ui.app import LabApp
+from tui_lab.ui.search_session import SearchSession
 from tui_lab.ui.session import Comparison
 from tui_lab.ui.toy_screen import ToyAnimation
 
@@ -27,6 +32,32 @@ SIZE = (120, 40)
 QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 3000, "model.arch": "mlp",
          "model.hidden": 64, "training.epochs": 4, "training.log_every": 5,
          "training.device": "cpu", "training.precision": "fp32"}  # fmt: skip
+
+
+SEARCH_QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 1200, "model.arch": "mlp", "model.hidden": 32,
+                "training.device": "cpu", "training.precision": "fp32", "training.log_every": 5,
+                "training.threads": 1}  # fmt: skip
+
+
+def record_search(cfg: ExperimentConfig) -> tuple[Search, list]:
+    events: list = []
+    search = Search(cfg, SEARCH_QUICK, run_dir=Path(tempfile.mkdtemp(prefix="tui-lab-shot-")),
+                    listeners=[events.append])  # fmt: skip
+    search.run()
+    return search, events
+
+
+def search_replay(search: Search, events: list):
+    async def setup(app: LabApp, pilot) -> None:
+        session = SearchSession.launched(search, app.screen)
+        session.relay.queue.extend(events)
+        session.absorb()
+        session.status = "completed"
+        app.search_session = session
+        await pilot.pause()
+        app.screen.redraw()
+
+    return setup
 
 
 def record_comparison(cfg: ExperimentConfig) -> list[Event]:
@@ -90,6 +121,9 @@ async def main(out: Path) -> None:
     toy = load_preset("toy_2d") if "toy_2d" in preset_files() else ExperimentConfig(
         name="toy_2d", toy2d=Toy2DConfig(function="lecture"))  # fmt: skip
     await shoot(LabApp(toy, {}), "toy_2d", out, toy_setup)
+    bayes = load_preset("bayes_search")
+    search, search_events = record_search(bayes)
+    await shoot(LabApp(bayes, SEARCH_QUICK), "search", out, search_replay(search, search_events))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """SVG snapshots of the lab's main views at fixed sizes, from a deterministic state: the
 Compare view is fed fixed synthetic events (no training, no timing), the toy view a finished
-walk. Update with ``pytest tests/test_ui_snapshots.py --snapshot-update`` after a deliberate
+walk, the Search view fixed trial records. Update with ``pytest tests/test_ui_snapshots.py --snapshot-update`` after a deliberate
 UI change, and look at the report before committing the new SVGs."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +21,11 @@ from tui_lab.events import (
     RunStatusChanged,  # fmt: skip
     StepLogged,
 )
+from tui_lab.search import Search, TrialFinished, TrialStarted
+from tui_lab.search_study import TrialRecord
 from tui_lab.toy2d import Toy2DProblem
 from tui_lab.ui.app import LabApp
+from tui_lab.ui.search_session import ImportanceUpdated, SearchSession
 from tui_lab.ui.session import Comparison
 from tui_lab.ui.toy_screen import ToyAnimation
 
@@ -122,3 +127,59 @@ def test_toy_2d_view(snap_compare):
         await pilot.pause()
 
     assert snap_compare(LabApp(cfg, {}), terminal_size=(120, 40), run_before=run_before)
+
+
+def search_preset() -> ExperimentConfig:
+    return ExperimentConfig.model_validate({
+        "name": "snapshot_search", "description": "Random search with median pruning (fixed trials)",
+        "base": {"data": {"dataset": "synthetic"}, "training": {"epochs": 3, "device": "cpu"}},
+        "search": {"method": "random", "n_trials": 12, "pruner": "median", "space": {
+            "optimizer.lr": {"type": "float", "low": 0.0003, "high": 0.1, "log": True},
+            "training.batch_size": {"type": "categorical", "choices": [32, 64, 128]},
+            "model.dropout": {"type": "float", "low": 0.0, "high": 0.5}}},
+    })  # fmt: skip
+
+
+def fake_trials(done: int = 10) -> list:
+    """``done`` finished trials (two pruned, one diverged), importance, and a running trial."""
+    events: list = []
+    for n in range(done + 1):
+        lr = 10 ** (-3.5 + 2.5 * ((n * 7) % 10) / 9)
+        params = {"optimizer.lr": lr, "training.batch_size": (32, 64, 128)[n % 3],
+                  "model.dropout": 0.05 * ((n * 3) % 10)}  # fmt: skip
+        events.append(TrialStarted("snapshot_search", n, f"random {n}", params, 1))
+        if n == done:
+            break
+        final = 0.92 - 0.12 * abs(math.log10(lr) + 2.3) - 0.1 * params["model.dropout"]
+        status, epochs, pruned_at, reason = "completed", 3, None, ""
+        if n in (3, 7):
+            status, epochs, pruned_at, reason = "pruned", 1, 1, "pruned after epoch 1"
+        if n == 5:
+            status, epochs, reason = "diverged", 1, "loss became NaN/inf at step 40"
+        history = tuple({"epoch": e, "step": 50 * e, "train_loss": 1.6 / e, "train_acc": final - 0.1 / e,
+                         "val_loss": 1.5 / e, "val_acc": final - 0.15 / e + 0.05, "lr": lr,
+                         "seconds": 2.0 * e, "epoch_seconds": 2.0} for e in range(1, epochs + 1))  # fmt: skip
+        value = 0.0 if status == "diverged" else history[-1]["val_acc"]
+        state = "PRUNED" if status == "pruned" else "COMPLETE"
+        events.append(TrialFinished(TrialRecord("snapshot_search", n, state, status, value, params, epochs,
+                                                2.0 * epochs, pruned_at, reason, history)))  # fmt: skip
+    events.append(ImportanceUpdated("snapshot_search", {"optimizer.lr": 0.71, "model.dropout": 0.21,
+                                                        "training.batch_size": 0.08}, ""))  # fmt: skip
+    live = [e for e in fake_events(0.6) if getattr(e, "run", None) == "adam"]  # the running trial
+    return events + [dataclasses.replace(e, run=f"random {done}") for e in live]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_search_view(snap_compare, size):
+    async def run_before(pilot) -> None:
+        app: LabApp = pilot.app
+        screen = app.screen
+        session = SearchSession.launched(Search(search_preset(), run_dir=Path("runs")), screen)
+        session.relay.queue.extend(fake_trials())
+        session.absorb()
+        app.search_session = session
+        await pilot.pause()
+        screen.redraw()
+        await pilot.pause()
+
+    assert snap_compare(LabApp(search_preset(), {}), terminal_size=size, run_before=run_before)

@@ -126,7 +126,8 @@ def _main(argv: list[str]) -> int:
     if not (args.export or args.headless):
         from tui_lab.ui.app import run_app
 
-        return run_app(cfg, overrides)
+        options = {"storage": args.storage, "study": args.study, "workers": args.workers}
+        return run_app(cfg, overrides, {k: v for k, v in options.items() if v is not None})
     if cfg.search is not None:
         from tui_lab.search_cli import run_search_cli
 

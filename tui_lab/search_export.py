@@ -170,6 +170,6 @@ def find_resumable(root: Path, preset: str, key: str) -> Path | None:
     """The newest ``root/<preset>-*`` directory holding an unfinished run of this same search."""
     for path in sorted(root.glob(f"{preset}-*"), reverse=True):
         meta = saved_run(path)
-        if meta.get("fingerprint") == key and meta.get("status") == "running":
+        if meta.get("fingerprint") == key and meta.get("status") in ("running", "interrupted", "stopped"):
             return path
     return None

@@ -1,4 +1,5 @@
-"""The Textual lab: choose options (Lab view), launch, and watch runs live (Compare view).
+"""The Textual lab: choose options (Lab view), launch, and watch runs live (Compare view);
+search hyperparameters (Search view, which a search preset opens on).
 
 Training runs in one thread worker (``Experiment.run`` advances all runs of a comparison in
 lockstep); its events reach the UI as coalescing messages (see session.py). Quitting stops the
@@ -29,6 +30,9 @@ from tui_lab.ui.draft import Draft
 from tui_lab.ui.history import X_AXES, XAxis
 from tui_lab.ui.lab_screen import LabScreen
 from tui_lab.ui.preset_picker import PresetPicker
+from tui_lab.ui.search_draft import SearchDraft
+from tui_lab.ui.search_screen import SearchScreen
+from tui_lab.ui.search_session import SearchSession
 from tui_lab.ui.session import Comparison, ComparisonFailed, EventsArrived
 from tui_lab.ui.toy_screen import ToyAnimation, ToyPointsArrived, ToyScreen
 
@@ -36,7 +40,8 @@ from tui_lab.ui.toy_screen import ToyAnimation, ToyPointsArrived, ToyScreen
 class LabApp(App[int]):
     CSS_PATH = "lab.tcss"
     TITLE = "tui-lab"
-    MODES: ClassVar[dict[str, type[Screen]]] = {"lab": LabScreen, "compare": CompareScreen, "toy": ToyScreen}
+    MODES: ClassVar[dict[str, type[Screen]]] = {"lab": LabScreen, "compare": CompareScreen, "toy": ToyScreen,
+                                                "search": SearchScreen}  # fmt: skip
     DEFAULT_MODE = "lab"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
@@ -44,13 +49,20 @@ class LabApp(App[int]):
         Binding("f2", "switch_mode('lab')", "Lab", id="mode-lab"),
         Binding("f3", "switch_mode('compare')", "Compare", id="mode-compare"),
         Binding("f4", "switch_mode('toy')", "2-D toy", id="mode-toy"),
+        Binding("f5", "switch_mode('search')", "Search", id="mode-search"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
     def __init__(self, cfg: ExperimentConfig, overrides: dict[str, Any] | None = None,
-                 argv: list[str] | None = None, toy_seconds: float = 6.0) -> None:  # fmt: skip
+                 argv: list[str] | None = None, toy_seconds: float = 6.0,
+                 search_options: dict[str, Any] | None = None) -> None:  # fmt: skip
+        if cfg.search is not None:
+            self.DEFAULT_MODE = "search"  # type: ignore[misc]  # read by App.__init__
         super().__init__()
         self.draft = Draft(cfg, overrides)
+        self.search_draft = SearchDraft(cfg, overrides) if cfg.search is not None else None
+        self.search_session: SearchSession | None = None
+        self.search_options = search_options or {}  # --storage, --study, --workers
         self.argv = argv if argv is not None else ["tui-lab", *sys.argv[1:]]
         self.comparison: Comparison | None = None
         self.toy: ToyAnimation | None = None
@@ -65,7 +77,11 @@ class LabApp(App[int]):
     def training(self) -> bool:
         return self.comparison is not None and not self.comparison.state.done
 
-    def action_launch(self) -> None:
+    async def action_launch(self) -> None:
+        if self.search_draft is not None and self.search_draft.preset is self.draft.preset:
+            await self.switch_mode("search")
+            self._search_screen().action_launch()
+            return
         if self.draft.preset.toy2d is not None:
             self.launch_toy()
             return
@@ -131,13 +147,22 @@ class LabApp(App[int]):
         self.notify(message.error, title="Cannot start training", severity="error", timeout=15)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and self.comparison is not None:
+        if event.state == WorkerState.ERROR and event.worker.group == "training" and self.comparison is not None:
             error = f"{type(event.worker.error).__name__}: {event.worker.error}"
             self.comparison.state.fail_unfinished(error)
             self.notify(error, title="Training crashed", severity="error", timeout=15)
 
     def _compare_screen(self) -> CompareScreen:
         return self.get_screen_stack("compare")[0]  # type: ignore[return-value]
+
+    def _search_screen(self) -> SearchScreen:
+        return self.get_screen_stack("search")[0]  # type: ignore[return-value]
+
+    async def open_search(self, action: str | None = None) -> None:
+        """The Search view, then one of its actions (for the command palette)."""
+        await self.switch_mode("search")
+        if action is not None:
+            await self.screen.run_action(action)
 
     # ------------------------------------------------------------------ display options
 
@@ -156,7 +181,7 @@ class LabApp(App[int]):
     # ------------------------------------------------------------------ presets, export
 
     def action_pick_preset(self) -> None:
-        if not isinstance(self.screen, LabScreen):
+        if not isinstance(self.screen, (LabScreen, SearchScreen)):
             self.switch_mode("lab")
         self.push_screen(PresetPicker(list_presets(), self.draft.preset.name), self._load_preset)
 
@@ -164,13 +189,23 @@ class LabApp(App[int]):
         if name is None:
             return
         try:
-            self.draft = Draft(load_preset(name))
+            preset = load_preset(name)
+            self.draft = Draft(preset)
         except UserError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
-        if isinstance(self.screen, LabScreen):
-            await self.screen.load_draft()
-        self.notify(f"Loaded preset {name!r}.")
+        self.search_draft = SearchDraft(preset) if preset.search is not None else None
+        for mode, reload in (("lab", LabScreen.load_draft), ("search", SearchScreen.reload)):
+            for screen in self._screens_of(mode)[:1]:
+                await reload(screen)  # type: ignore[arg-type]
+        in_lab = preset.search is not None and isinstance(self.screen, LabScreen)
+        self.notify(f"Loaded preset {name!r}." + (" It is a search: f5 opens the Search view." if in_lab else ""))
+
+    def _screens_of(self, mode: str) -> list[Screen]:
+        try:
+            return self.get_screen_stack(mode)
+        except KeyError:  # the mode's screen was never opened
+            return []
 
     def action_export(self, fmt: str = "csv") -> None:
         if self.comparison is None:
@@ -198,12 +233,22 @@ class LabApp(App[int]):
         yield SystemCommand("Cycle x axis", "step → epoch → seconds", self.action_cycle_x_axis)
         yield SystemCommand("Toggle smoothing", "EMA-smooth the training loss", self.action_toggle_smoothing)
         yield SystemCommand("Stop all runs", "Stop every run after its current step", self.stop_training)
+        yield SystemCommand("Search view", "Search space, budget, trials, importance", self.open_search)
+        yield SystemCommand("Launch search", "Run the Search view's search",
+                            lambda: self.open_search("launch"))  # fmt: skip
+        yield SystemCommand("Stop search", "Stop the search; its running trial is re-queued",
+                            lambda: self.open_search("stop"))  # fmt: skip
+        yield SystemCommand("Follow a study", "Attach to a study by storage URL (read-only)",
+                            lambda: self.open_search("attach"))  # fmt: skip
+        yield SystemCommand("Sort trials", "Trials table: by number or by value", lambda: self.open_search("sort"))
 
     def stop_training(self, status: str = "stopped") -> None:
         if self.comparison is not None:
             self.comparison.experiment.stop(status)
         if self.toy is not None:
             self.toy.stopped.set()
+        if self.search_session is not None:
+            self.search_session.stop(status)
 
     async def action_quit(self) -> None:
         self.stop_training("interrupted")
@@ -213,9 +258,11 @@ class LabApp(App[int]):
         self.stop_training("interrupted")
 
 
-def run_app(cfg: ExperimentConfig, overrides: dict[str, Any]) -> int:
-    """Open the lab with ``cfg`` loaded; returns the process exit code."""
-    app = LabApp(cfg, overrides)
+def run_app(cfg: ExperimentConfig, overrides: dict[str, Any],
+            search_options: dict[str, Any] | None = None) -> int:  # fmt: skip
+    """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
+    searches it launches. Returns the process exit code."""
+    app = LabApp(cfg, overrides, search_options=search_options)
     result = app.run()
     # The app's objects (widgets, histories, torch tensors) die with the process: freezing them
     # spares the interpreter's final collection, which measured 2.2 s of a 2.5 s quit.

@@ -74,6 +74,9 @@ class LabScreen(Screen):
         text = f"[b]{escape(preset.name)}[/b]\n{escape(preset.description)}"
         if preset.toy2d is not None:
             text += "\n\n[b]2-D toy problem[/b]: ctrl+r animates its optimizers on f (f4)."
+        if preset.search is not None:
+            text += ("\n\n[b]A search[/b]: this run is the base of every trial; the space and the "
+                     "budget are in the Search view (f5), ctrl+r launches it.")  # fmt: skip
         self.query_one("#preset-info", Static).update(text)
         await self._fill_runs_list()
         await self.show_selected_run()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -50,19 +52,21 @@ class ComparisonFailed(Message):
 
 
 class EventRelay:
-    """Experiment listener (training thread): queue the event, nudge the UI thread."""
+    """Listener (worker thread): queue the event, nudge the UI thread with ``nudge()``'s message.
 
-    def __init__(self, target: MessagePump) -> None:
+    Shared by comparisons and searches; each owner names its own coalescing message."""
+
+    def __init__(self, target: MessagePump, nudge: Callable[[], Message] | None = None) -> None:
         self.target = target
-        self.queue: deque[Event] = deque()
-        self.comparison: Comparison | None = None
+        self.nudge = nudge
+        self.queue: deque[Any] = deque()
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: Any) -> None:
         self.queue.append(event)
-        if self.comparison is not None:
-            self.target.post_message(EventsArrived(self.comparison))
+        if self.nudge is not None:
+            self.target.post_message(self.nudge())
 
-    def drain(self) -> list[Event]:
+    def drain(self) -> list[Any]:
         events = []
         while self.queue:
             events.append(self.queue.popleft())
@@ -76,7 +80,7 @@ class Comparison:
         self.cfg = cfg
         self.relay = EventRelay(target)
         self.experiment = Experiment(cfg, {}, [self.relay])
-        self.relay.comparison = self
+        self.relay.nudge = lambda: EventsArrived(self)
         self.recorder = ResultsRecorder()
         self.state = ComparisonState([name for name, _ in self.experiment.runs_config])
         self.metadata = experiment_metadata(cfg, self.experiment.runs_config, argv, {})
