@@ -140,7 +140,8 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             assert table.row_count == 3
             row = table.get_row("adam_2")
             assert str(row[1]) == "completed" and row[2].endswith("%")
-            assert compare.query_one("#tables").active == "tab-results"
+            tables = compare.query_one("#tables")  # the Results tab opens once training is over
+            await wait_until(pilot, lambda: tables.active == "tab-results", timeout=5)
 
             await pilot.press("x", "m")
             assert (app.x_axis, app.smooth) == ("epoch", True)
