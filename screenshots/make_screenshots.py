@@ -82,11 +82,7 @@ async def shoot(app: LabApp, name: str, out: Path, setup) -> None:
 
 def replay(events: list[Event], table: str):
     async def setup(app: LabApp, pilot) -> None:
-        comparison = Comparison(app.draft.experiment_config(), app, ["tui-lab"])
-        comparison.relay.queue.extend(events)
-        comparison.absorb()
-        app.comparison = comparison
-        app.switch_mode("compare")
+        Comparison(app.draft.experiment_config(), app, ["tui-lab"]).show_recorded(app, events)
         await pilot.pause()
         app.screen.query_one("#tables").active = table
         await pilot.pause()

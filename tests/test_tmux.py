@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed: the real-terminal test cannot run here"
+)
+
 SETTINGS = ["data.dataset=synthetic", "data.synthetic_size=200", "model.arch=mlp", "model.hidden=8",
             "training.device=cpu", "training.epochs=2", "training.batch_size=32",
             "training.log_every=2"]  # fmt: skip
@@ -21,8 +25,6 @@ class Terminal:
     """tui-lab running in a detached tmux session of its own server (-L): keys in, text out."""
 
     def __init__(self, tmp_path: Path, settings: list[str]) -> None:
-        if shutil.which("tmux") is None:
-            pytest.skip("tmux is not installed: the real-terminal test of tui-lab cannot run here")
         exe = Path(sys.executable).parent / "tui-lab"
         sets = " ".join(f"--set {s}" for s in settings)
         self.done = tmp_path / "exit-code"

@@ -75,10 +75,7 @@ def compare_at(progress: float, table: str = "tab-runs"):
     async def run_before(pilot) -> None:
         app: LabApp = pilot.app
         comparison = Comparison(app.draft.experiment_config(), app, ["tui-lab"])
-        comparison.relay.queue.extend(fake_events(progress))
-        comparison.absorb()
-        app.comparison = comparison
-        app.switch_mode("compare")
+        comparison.show_recorded(app, fake_events(progress))
         await pilot.pause()
         app.screen.query_one("#tables").active = table
         await pilot.pause()

@@ -86,6 +86,14 @@ class Comparison:
         self.metadata = experiment_metadata(cfg, self.experiment.runs_config, argv, {})
         self.launched = time.monotonic()
 
+    def show_recorded(self, app: Any, events: list[Event]) -> None:
+        """Display recorded events in the Compare view as if they had just streamed in
+        (screenshots and snapshot tests: pictures that do not depend on timers)."""
+        self.relay.queue.extend(events)
+        self.absorb()
+        app.comparison = self
+        app.switch_mode("compare")
+
     def absorb(self) -> list[Event]:
         """Move queued events into the recorder and the histories (UI thread)."""
         events = self.relay.drain()
