@@ -5,8 +5,9 @@ rates, one seed) for ``STEPS`` optimizer steps each, and is timed from "runs con
 "all done" (dataset load excluded, except for processes, which must each load it):
 
 - sequential: one run after the other (the reference: 1.00×)
-- lockstep:   round-robin in one thread, ``log_every`` steps at a time (``Experiment`` today)
-- threads:    one worker thread per core, each with 1 torch thread, each advancing its share
+- lockstep:   round-robin in one thread, ``log_every`` steps at a time (``training.workers=1``)
+- threads:    one worker thread per core, 1 torch thread each, taking the next waiting run from
+              a shared queue (a comparison's default on CPU)
 - processes:  one spawned worker process per core, 1 torch thread each
 - batched:    the K models stacked (``torch.func.stack_module_state``) and trained as one with
               ``vmap``; per-run learning rates are a tensor in a stacked Adam update
@@ -19,7 +20,6 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable
 
@@ -31,6 +31,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from tui_lab.config import RunConfig
 from tui_lab.data import load_dataset
 from tui_lab.engine import Run, resolve_numerics
+from tui_lab.experiment import advance_in_workers
 from tui_lab.models import build_model
 
 STEPS = 24
@@ -52,11 +53,13 @@ def _new_runs(cfgs: list[RunConfig]) -> list[Run]:
     return runs
 
 
-def _lockstep(runs: list[Run], steps: int) -> None:
-    while any(run.step < steps for run in runs):
-        for run in runs:
-            if run.step < steps:
-                run.advance(min(SLICE, steps - run.step))
+def _lockstep(runs: list[Run], steps: int, workers: int = 1, threads: int | None = None) -> None:
+    """The engine's own scheduler (``experiment.advance_in_workers``), ``SLICE`` steps a turn."""
+    def advance(run: Run) -> bool:
+        run.advance(min(SLICE, steps - run.step))
+        return run.step < steps
+
+    advance_in_workers(runs, workers, threads or torch.get_num_threads(), advance)
 
 
 def sequential(cfgs: list[RunConfig], steps: int) -> list[Run]:
@@ -73,19 +76,10 @@ def lockstep(cfgs: list[RunConfig], steps: int) -> list[Run]:
 
 
 def threads(cfgs: list[RunConfig], steps: int) -> list[Run]:
-    workers = min(len(cfgs), os.cpu_count() or 1)
-    per_worker = max(1, torch.get_num_threads() // workers)
+    """What a comparison does by default on CPU: one worker thread per core."""
+    workers = min(len(cfgs), torch.get_num_threads())
     runs = _new_runs(cfgs)
-
-    def work(share: list[Run]) -> None:
-        torch.set_num_threads(per_worker)  # OpenMP's thread count is per calling thread
-        _lockstep(share, steps)
-
-    pool = [threading.Thread(target=work, args=(runs[w::workers],)) for w in range(workers)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    _lockstep(runs, steps, workers, max(1, torch.get_num_threads() // workers))
     return runs
 
 

@@ -169,6 +169,24 @@ def test_grid_runs_every_cell_once_and_records_diverged_and_failed_trials(tmp_pa
     assert outcome.best.epochs == 2 and len(outcome.best.history) == 2
 
 
+def test_trials_trained_in_parallel_threads_match_trials_trained_one_at_a_time(tmp_path):
+    """On CPU a search trains one trial per core side by side; trial n still gets its own
+    parameters and, with the same torch thread count, the same score as when trained alone."""
+    def outcome(workers: int) -> dict[int, tuple]:
+        base = {**BASE, "model": {**BASE["model"], "dropout": 0.2},
+                "training": {**BASE["training"], "threads": 1, "workers": workers}}  # fmt: skip
+        cfg = ExperimentConfig.model_validate({"name": "t", "base": base, "search": {
+            "method": "random", "n_trials": 4, "pruner": "none",
+            "space": {"optimizer.lr": {"type": "float", "low": 0.001, "high": 0.05, "log": True}}}})  # fmt: skip
+        (tmp_path / f"w{workers}").mkdir()
+        (result,) = Search(cfg, run_dir=tmp_path / f"w{workers}").run()
+        return {r.number: (r.params, r.status, r.value) for r in result.records}
+
+    alone, side_by_side = outcome(1), outcome(2)
+    assert len(alone) == 4 and all(status == "completed" for _, status, _ in alone.values())
+    assert side_by_side == alone
+
+
 SEARCH_TOML = """
 [search]
 method = "random"

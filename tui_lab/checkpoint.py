@@ -61,8 +61,8 @@ def restore(run: Any, state: dict[str, Any]) -> None:
     run.optimizer.load_state_dict(state["optimizer"])
     run.step, run.epoch, run.seconds = state["step"], state["epoch"], state["seconds"]
     run.best_val_acc, run.epochs_to_target = state["best_val_acc"], state["epochs_to_target"]
-    run.rng_state = state["rng_state"]
     run.shuffle_gen.set_state(state["shuffle_state"])
+    run.dropout_gen.set_state(state["dropout_state"])
     run.history = [EpochEnded(**h) for h in state["history"]]
     for loss in state["observed_losses"]:
         run.observed_losses.append(loss)
@@ -124,9 +124,17 @@ def resume_runs(experiment: Any, recorder: Any, out_dir: Path, tables: dict[str,
             keep_epoch, keep_step = 10**9, 10**9
             lines.append(f"{run.name}: kept ({prev['status']})")
         elif checkpoint_path(ckpt_dir, run.name).exists():
-            state = load_checkpoint(checkpoint_path(ckpt_dir, run.name))
+            path = checkpoint_path(ckpt_dir, run.name)
+            state = load_checkpoint(path)
             run.setup()
-            restore(run, state)
+            try:
+                restore(run, state)
+            except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+                raise ResumeError(
+                    f"Checkpoint {path} does not fit run {run.name!r} as configured now "
+                    f"({type(exc).__name__}: {str(exc)[:200]}); it was written by another "
+                    "configuration or tui-lab version. Delete it to restart that run from scratch."
+                ) from None
             keep_epoch, keep_step = state["epoch"], state["step"]
             lines.append(f"{run.name}: resumed after epoch {state['epoch']} (step {state['step']})")
         else:
@@ -136,4 +144,5 @@ def resume_runs(experiment: Any, recorder: Any, out_dir: Path, tables: dict[str,
         recorder.steps += [s for s in tables["steps"] if s["run"] == run.name and s["step"] <= keep_step]
         if run.result is not None:
             recorder.summary[run.name] = {k: prev.get(k) for k in prev}
+            recorder.order[run.name] = run.index
     return lines

@@ -150,6 +150,10 @@ class TrainingConfig(Strict):
     eval_batch_size: int = Field(1024, ge=1)
     checkpoint: bool = False
     threads: int | None = Field(None, ge=1, le=1024, description="torch CPU threads")
+    workers: int | None = Field(
+        None, ge=1, le=1024,
+        description="threads advancing a comparison's runs side by side (default: one per CPU core on CPU, 1 on GPU)",
+    )
 
     @field_validator("device")
     @classmethod
@@ -413,6 +417,12 @@ class ExperimentConfig(Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"run names must be unique; repeated: {', '.join(dupes)}")
+        shared = [r.name for r in v if "training.workers" in r.set]
+        if shared:
+            raise ValueError(
+                f"run {shared[0]!r} sets training.workers, which applies to the whole comparison; "
+                "set it in [base.training] or with --set training.workers=N"
+            )
         return v
 
     @model_validator(mode="after")

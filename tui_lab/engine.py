@@ -2,8 +2,9 @@
 
 The hot loop never synchronizes with the device per step: losses go into a device buffer that
 is read once every ``log_every`` steps, which is also where divergence (NaN, inf, or a loss
-above ``training.diverge_loss``) is detected and pinned to the exact step. Each run keeps its own RNG state, so runs advanced in lockstep
-in one thread give the same numbers as runs trained alone.
+above ``training.diverge_loss``) is detected and pinned to the exact step. Each run draws its
+batches, augmentation and dropout masks from its own generators, so runs advanced in lockstep
+or in parallel threads give the same numbers as runs trained alone.
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ import torch.nn.functional as F
 from tui_lab.config import RunConfig
 from tui_lab.data import DatasetTensors, augment, load_dataset, normalize, shuffled_batches
 from tui_lab.errors import DeviceError
-from tui_lab.events import EpochEnded, Listener, RunFinished, RunStarted, RunStatusChanged, StepLogged
-from tui_lab.models import build_model, count_parameters, is_convolutional
+from tui_lab.events import (
+    EpochEnded,
+    Listener,
+    RunFinished,
+    RunStarted,
+    RunStatusChanged,
+    StepLogged,
+)
+from tui_lab.models import build_model, count_parameters, is_convolutional, use_generator
 from tui_lab.optim.registry import OPTIMIZERS
 from tui_lab.schedules import Schedule
 
@@ -93,6 +101,9 @@ def effective_batch_size(cfg: RunConfig, train_size: int) -> int:
     return min(cfg.training.batch_size, train_size)
 
 
+_INIT_LOCK = threading.Lock()
+
+
 class Run:
     """One training run. Thread-safe controls: ``stop()``, ``pause()``, ``resume()``."""
 
@@ -143,8 +154,9 @@ class Run:
         total = self.steps_per_epoch * t.epochs
         self.total_steps = min(total, t.max_steps) if t.max_steps else total
 
-        torch.manual_seed(t.seed)
-        model = build_model(cfg.model, self.data.shape, self.data.num_classes)
+        with _INIT_LOCK:  # weight init draws from torch's global RNG; runs may set up in parallel
+            torch.manual_seed(t.seed)
+            model = build_model(cfg.model, self.data.shape, self.data.num_classes)
         if self.numerics.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model.to(self.device)
@@ -154,9 +166,9 @@ class Run:
         self.schedule = Schedule(cfg.schedule, self.hp["lr"], t.epochs, self.steps_per_epoch)
         self.penalized = [p for p in self.model.parameters() if p.dim() > 1]
         self.shuffle_gen = torch.Generator().manual_seed(t.seed + 1)
+        self.dropout_gen = torch.Generator(self.device).manual_seed(t.seed + 2)
+        use_generator(self.model, self.dropout_gen)
         self.augment = cfg.data.augment if cfg.data.augment is not None else cfg.data.dataset == "cifar10"
-        self.rng_state = torch.get_rng_state()
-        self.cuda_rng_state = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
 
         self.step = 0
         self.epoch = 0  # completed epochs
@@ -169,6 +181,7 @@ class Run:
         self._start_epoch()
         self._log_buf = torch.zeros(t.log_every, device=self.device)
         self._log_fill = 0
+        self._log_sizes: list[int] = []
         self._log_t0 = 0.0
         self._log_samples = 0
 
@@ -187,7 +200,7 @@ class Run:
 
     def _start_epoch(self) -> None:
         self._batches = shuffled_batches(len(self.data.train), self.batch_size, self.shuffle_gen, self.device)
-        self._epoch_loss = torch.zeros((), device=self.device)
+        self._epoch_loss = 0.0  # summed on the host from each logged window
         self._epoch_correct = torch.zeros((), device=self.device, dtype=torch.int64)
         self._epoch_seen = 0
         self._epoch_t = 0.0
@@ -228,15 +241,7 @@ class Run:
             self._set_status("paused")
             return True
         self._set_status("running")
-        torch.set_rng_state(self.rng_state)
-        if self.cuda_rng_state is not None:
-            torch.cuda.set_rng_state(self.cuda_rng_state, self.device)
-        try:
-            self._train_steps(steps)
-        finally:
-            self.rng_state = torch.get_rng_state()
-            if self.cuda_rng_state is not None:
-                self.cuda_rng_state = torch.cuda.get_rng_state(self.device)
+        self._train_steps(steps)
         return not self.done
 
     def _train_steps(self, steps: int) -> None:
@@ -268,11 +273,10 @@ class Run:
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
-            loss_d = loss.detach().float()
-            self._epoch_loss += loss_d * y.shape[0]
             self._epoch_correct += (out.detach().argmax(1) == y).sum()
             self._epoch_seen += y.shape[0]
-            self._log_buf[self._log_fill] = loss_d
+            self._log_buf[self._log_fill] = loss.detach()
+            self._log_sizes.append(y.shape[0])
             self._log_fill += 1
             self._log_samples += y.shape[0]
             self.step += 1
@@ -295,7 +299,9 @@ class Run:
         if n == 0:
             return True
         values = self._log_buf[:n].tolist()  # the one host sync per window
+        self._epoch_loss += sum(v * size for v, size in zip(values, self._log_sizes, strict=True))
         self._log_fill = 0
+        self._log_sizes.clear()
         limit = self.cfg.training.diverge_loss
         bad = next((i for i, v in enumerate(values) if not (math.isfinite(v) and v <= limit)), None)
         if bad is not None:
@@ -340,7 +346,7 @@ class Run:
         if self._epoch_seen == 0:
             return
         self.seconds += self._epoch_t
-        train_loss = self._epoch_loss.item() / self._epoch_seen
+        train_loss = self._epoch_loss / self._epoch_seen
         train_acc = self._epoch_correct.item() / self._epoch_seen
         if not math.isfinite(train_loss):
             self._finish("diverged", diverged_at=self.step)
@@ -400,8 +406,8 @@ class Run:
             "seconds": self.seconds,
             "best_val_acc": self.best_val_acc,
             "epochs_to_target": self.epochs_to_target,
-            "rng_state": torch.get_rng_state(),  # called from inside advance(): the live state
             "shuffle_state": self.shuffle_gen.get_state(),
+            "dropout_state": self.dropout_gen.get_state(),
             "history": [e.__dict__ for e in self.history],
             "observed_losses": list(self.observed_losses),
         }

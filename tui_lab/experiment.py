@@ -1,8 +1,11 @@
 """A comparison: several runs advanced together and one event stream for all of them.
 
-Runs advance in lockstep, round-robin, a few steps at a time in one thread: on CPU this keeps
-every core busy inside each step's kernels (parallel threads only contend for the same two
-cores), and a person watching sees all curves move together.
+Runs advance a few steps at a time (``log_every``), so a person watching sees every curve
+move. On CPU, worker threads — one per core, each with its share of torch's threads — take
+the next waiting run from a shared queue: for small CNNs two 1-thread workers keep two cores
+busier than one 2-thread loop (bench/many_runs.py). On a GPU one thread advances the runs in
+lockstep. Each run draws from its own generators, so its numbers do not depend on the order in
+which the workers reach it.
 """
 
 from __future__ import annotations
@@ -10,14 +13,15 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from tui_lab.config import ExperimentConfig, RunConfig
-from tui_lab.engine import Run
+from tui_lab.engine import Run, resolve_device
 from tui_lab.errors import UserError
 from tui_lab.events import Event, ExperimentFinished, Listener, RunFinished
 
@@ -33,7 +37,7 @@ class Experiment:
         self.cfg = cfg
         self.runs_config: list[tuple[str, RunConfig]] = cfg.resolved_runs(overrides)
         self.listeners: list[Listener] = list(listeners)
-        self._lock = threading.Lock()
+        self._emit_lock = threading.RLock()  # listeners see one event at a time
         self._stop = threading.Event()
         self._stop_status = "stopped"
         self.listener_error: UserError | None = None
@@ -44,6 +48,10 @@ class Experiment:
     def emit(self, event: Event) -> None:
         """Deliver to every listener. A listener's user error (the out dir filled up) stops
         the experiment cleanly and is raised by ``run()`` once everything has stopped."""
+        with self._emit_lock:
+            self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
         for listener in self.listeners:
             try:
                 listener(event)
@@ -72,25 +80,29 @@ class Experiment:
     def run(self, slice_steps: int | None = None) -> list[RunFinished]:
         """Train every run to its end; returns their results in run order."""
         self.prepare()
-        active = [r for r in self.runs if not r.done]
-        default_threads = torch.get_num_threads()
-        try:
-            while active:
-                if all(r.paused for r in active) and not self._stop.is_set():
-                    time.sleep(0.05)
-                for run in active:
-                    _use_threads(run.cfg.training.threads or default_threads)
-                    steps = slice_steps or run.cfg.training.log_every
-                    self._guard(run, lambda r=run, s=steps: r.advance(s))
-                active = [r for r in active if not r.done]
-        finally:
-            _use_threads(default_threads)
+        # Sized by every run of the comparison, not the unfinished ones: a run's torch thread
+        # count (and so its float rounding) is the same when it is resumed with fewer siblings.
+        workers, threads = self.parallelism(len(self.runs))
+        waiting = [r for r in self.runs if not r.done]
+        advance_in_workers(waiting, workers, threads, lambda run: self._advance(run, slice_steps))
         status = self._stop_status if self._stop.is_set() else "completed"
         results = tuple(r.result for r in self.runs if r.result is not None)
         self.emit(ExperimentFinished(status=status, results=results))  # type: ignore[arg-type]
         if self.listener_error is not None:
             raise self.listener_error
         return list(results)
+
+    def parallelism(self, runs: int) -> tuple[int, int]:
+        """(worker threads, torch threads per worker) for a comparison of ``runs`` runs."""
+        on_cpu = all(resolve_device(cfg.training.device).type == "cpu" for _, cfg in self.runs_config)
+        return side_by_side(self.runs_config[0][1].training.workers, on_cpu, runs)
+
+    def _advance(self, run: Run, slice_steps: int | None) -> bool:
+        """One slice of ``run``; False once it has finished."""
+        self._guard(run, lambda: run.advance(slice_steps or run.cfg.training.log_every))
+        if run.paused and not run.done and not self._stop.is_set():
+            time.sleep(0.02)  # all paused: don't spin
+        return not run.done
 
     def _guard(self, run: Run, fn, user_errors: bool = False) -> None:
         """Run ``fn``; an exception fails this run only (a user error aborts when asked)."""
@@ -102,6 +114,48 @@ class Experiment:
             run.fail(_short_error())
         except Exception:  # noqa: BLE001 - a run's crash must not take the others down
             run.fail(_short_error())
+
+
+def side_by_side(requested: int | None, on_cpu: bool, jobs: int) -> tuple[int, int]:
+    """(worker threads, torch threads each) for ``jobs`` runs or trials trained side by side:
+    ``training.workers`` if set, else one worker per core on CPU and a single one on a GPU."""
+    cores = torch.get_num_threads()
+    workers = requested if requested is not None else (cores if on_cpu else 1)
+    workers = max(1, min(workers, jobs))
+    return workers, max(1, cores // workers)
+
+
+def advance_in_workers(runs: list[Run], workers: int, threads: int,
+                       advance: Callable[[Run], bool]) -> None:  # fmt: skip
+    """Advance ``runs`` until each is finished: ``workers`` threads (the calling thread when 1),
+    each using ``threads`` torch threads (or the run's ``training.threads``), take the next
+    waiting run from a shared queue, call ``advance(run)`` (False: finished) and requeue it. A
+    run is only ever in one worker's hands, so its events stay in order."""
+    waiting, lock = deque(runs), threading.Lock()
+
+    def work() -> None:
+        before = torch.get_num_threads()
+        try:
+            while True:
+                with lock:
+                    if not waiting:
+                        return
+                    run = waiting.popleft()
+                _use_threads(run.cfg.training.threads or threads)
+                if advance(run):
+                    with lock:
+                        waiting.append(run)
+        finally:
+            _use_threads(before)
+
+    if workers <= 1:
+        work()
+        return
+    pool = [threading.Thread(target=work, name=f"tui-lab-worker-{i}", daemon=True) for i in range(workers)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
 
 
 def _use_threads(count: int) -> None:

@@ -49,11 +49,13 @@ class ResultsRecorder:
         self.metrics: list[dict[str, Any]] = []
         self.steps: list[dict[str, Any]] = []
         self.summary: dict[str, dict[str, Any]] = {}
+        self.order: dict[str, int] = {}  # run name → its place in the preset (runs finish in any order)
         self.extra_tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.started[event.run] = event
+            self.order[event.run] = event.index
         elif isinstance(event, StepLogged):
             self.steps.append({k: getattr(event, k) for k in STEPS_COLUMNS})
         elif isinstance(event, EpochEnded):
@@ -62,7 +64,8 @@ class ResultsRecorder:
             self.summary[event.run] = {k: getattr(event, k) for k in SUMMARY_COLUMNS}
 
     def summary_rows(self) -> list[dict[str, Any]]:
-        return list(self.summary.values())
+        """One row per finished run, in the preset's run order."""
+        return sorted(self.summary.values(), key=lambda row: self.order.get(row["run"], len(self.order)))
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -131,6 +134,8 @@ def prepare_out_dir(path: Path, resume: bool = False) -> Path:
         )
     try:
         path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("**/.*.tmp"):  # half-written by a process killed mid-write
+            stale.unlink()
         probe = path / ".write-test"
         probe.write_text("ok")
         probe.unlink()

@@ -39,10 +39,10 @@ from optuna.trial import TrialState
 
 from tui_lab.config import ExperimentConfig, RunConfig, SearchConfig, apply_overrides
 from tui_lab.data import Split
-from tui_lab.engine import Run
+from tui_lab.engine import Run, resolve_device
 from tui_lab.errors import ConfigError, UserError
 from tui_lab.events import EpochEnded, Event, RunFinished
-from tui_lab.experiment import _short_error
+from tui_lab.experiment import _short_error, _use_threads, side_by_side
 from tui_lab.search_space import grid_cells, grid_points, suggest
 from tui_lab.search_study import (
     HEARTBEAT_S,
@@ -238,7 +238,8 @@ class TrialLoop:
 
     def __init__(self, study: optuna.Study, plan: SearchPlan, base: RunConfig,
                  search: SearchConfig, emit: SearchListener, should_stop: Callable[[], bool],
-                 device: str | None = None):  # fmt: skip
+                 device: str | None = None, sampling: threading.Lock | None = None,
+                 torch_threads: int | None = None):  # fmt: skip
         self.study = study
         self.plan = plan
         self.base = base
@@ -246,43 +247,56 @@ class TrialLoop:
         self.emit = emit
         self.should_stop = should_stop
         self.device = device
+        # Loops in threads of one process share the sampler, which each trial reseeds: asking
+        # for a trial and drawing its parameters happen under this lock, as one step.
+        self.sampling = sampling or threading.Lock()
+        self.torch_threads = torch_threads
         self.interrupted = False
 
     def run(self) -> None:
+        if self.torch_threads:
+            _use_threads(self.torch_threads)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "step already reported" on re-runs
-            while (trial := self._next_trial()) is not None:
-                self._train(trial)
+            while (asked := self._next_trial()) is not None:
+                self._train(*asked)
 
-    def _next_trial(self) -> optuna.Trial | None:
+    def _next_trial(self) -> tuple[optuna.Trial, dict[str, Any], int] | None:
+        """The next trial to train, claimed for this worker: (trial, parameters, attempt), or
+        None when the study is done."""
         n = self.plan.n_trials
         while not self.should_stop():
-            requeue_stale(self.study)
-            trials = [t for t in self.study.get_trials(deepcopy=False) if t.number < n]
-            if len(trials) < n or any(t.state == TrialState.WAITING for t in trials):
-                trial = self.study.ask()
-                if trial.number < n:
-                    return trial
-                self.study._storage.set_trial_user_attr(trial._trial_id, "status", "surplus")
-                self.study.tell(trial, state=TrialState.FAIL)
-            elif any(t.state == TrialState.RUNNING for t in trials):
-                self._sleep(POLL_S)
-            else:
-                return None
+            with self.sampling:  # a sibling thread must not see our trial before we claim it
+                requeue_stale(self.study)
+                trials = [t for t in self.study.get_trials(deepcopy=False) if t.number < n]
+                if len(trials) < n or any(t.state == TrialState.WAITING for t in trials):
+                    trial = self.study.ask()
+                    if trial.number < n:
+                        return trial, suggest(trial, self.search.space), self._claim(trial)
+                    self.study._storage.set_trial_user_attr(trial._trial_id, "status", "surplus")
+                    self.study.tell(trial, state=TrialState.FAIL)
+                    continue
+                if not any(t.state == TrialState.RUNNING for t in trials):
+                    return None
+            self._sleep(POLL_S)  # the last trials are training elsewhere; take over any that dies
         return None
+
+    def _claim(self, trial: optuna.Trial) -> int:
+        """Mark the trial as this worker's (process id, attempt, heartbeat); returns the attempt."""
+        storage, tid = self.study._storage, trial._trial_id
+        attempt = int(trial.user_attrs.get("attempt", 0)) + 1
+        for key, value in {"worker": worker_identity(), "attempt": attempt}.items():
+            storage.set_trial_user_attr(tid, key, value)
+        mark_alive(self.study, tid)
+        return attempt
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end and not self.should_stop():
             time.sleep(0.1)
 
-    def _train(self, trial: optuna.Trial) -> None:
+    def _train(self, trial: optuna.Trial, params: dict[str, Any], attempt: int) -> None:
         storage, tid = self.study._storage, trial._trial_id
-        attempt = int(trial.user_attrs.get("attempt", 0)) + 1
-        for key, value in {"worker": worker_identity(), "attempt": attempt}.items():
-            storage.set_trial_user_attr(tid, key, value)
-        mark_alive(self.study, tid)
-        params = suggest(trial, self.search.space)
         name = f"{self.plan.method} {trial.number}"
         self.emit(TrialStarted(self.plan.study, trial.number, name, params, attempt))
         try:
@@ -522,6 +536,7 @@ class Search:
         self.workers = workers
         self.listeners: list[SearchListener] = list(listeners)
         self._stop = threading.Event()
+        self._emit_lock = threading.RLock()
         self._stop_status = "stopped"
         self._studies: dict[str, optuna.Study] = {}
         self._storage = None
@@ -531,8 +546,9 @@ class Search:
         return masked(self.storage_url)
 
     def emit(self, event: SearchEvent) -> None:
-        for listener in self.listeners:
-            listener(event)
+        with self._emit_lock:  # trials train in parallel threads; listeners see one event at a time
+            for listener in self.listeners:
+                listener(event)
 
     def stop(self, status: str = "stopped") -> None:
         """Stop after the current training slice; the running trial is re-queued (thread-safe)."""
@@ -561,13 +577,42 @@ class Search:
             requeue_stale(study)
             if not self._stop.is_set():
                 if self.workers == 1:
-                    TrialLoop(study, plan, self.base, self.search, self.emit, self._stop.is_set).run()
+                    self._run_threads(study, plan)
                 else:
                     self._run_workers(plan)
             outcome = self._outcome(study, plan)
             outcomes.append(outcome)
             self.emit(StudyFinished(outcome))
         return outcomes
+
+    def _run_threads(self, study: optuna.Study, plan: SearchPlan) -> None:
+        """This process's trials: on CPU one thread per core, each training its own trial with
+        its share of torch's threads (bench/many_runs.py: 1.2× one trial at a time)."""
+        on_cpu = resolve_device(self.base.training.device).type == "cpu"
+        threads, torch_threads = side_by_side(self.base.training.workers, on_cpu, plan.n_trials)
+        sampling = threading.Lock()
+        loops = [TrialLoop(study, plan, self.base, self.search, self.emit, self._stop.is_set,
+                           sampling=sampling, torch_threads=torch_threads if threads > 1 else None)
+                 for _ in range(threads)]  # fmt: skip
+        if threads == 1:
+            loops[0].run()
+            return
+        failures: list[BaseException] = []
+
+        def work(loop: TrialLoop) -> None:
+            try:
+                loop.run()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                failures.append(exc)
+                self._stop.set()
+
+        pool = [threading.Thread(target=work, args=(loop,), daemon=True) for loop in loops]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        if failures:
+            raise failures[0]
 
     def _run_workers(self, plan: SearchPlan) -> None:
         ctx = mp.get_context("spawn")

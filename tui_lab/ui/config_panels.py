@@ -21,7 +21,7 @@ from tui_lab.data import DATASETS as DATASET_INFO
 from tui_lab.data import availability, default_data_dir
 from tui_lab.engine import effective_batch_size
 from tui_lab.errors import UserError
-from tui_lab.models import ARCHITECTURES, build_model, count_parameters
+from tui_lab.models import ARCHITECTURES, Dropout, build_model, count_parameters
 from tui_lab.optim.registry import OPTIMIZERS
 from tui_lab.schedules import SCHEDULES, Schedule
 from tui_lab.ui.charts import LrPreviewChart
@@ -180,7 +180,7 @@ def _layer_shape(m: torch.nn.Module) -> str:
         return f" {m.in_channels}→{m.out_channels}, {m.kernel_size[0]}×{m.kernel_size[1]}"
     if isinstance(m, torch.nn.Linear):
         return f" {m.in_features}→{m.out_features}"
-    if isinstance(m, torch.nn.Dropout):
+    if isinstance(m, Dropout):
         return f" p={m.p:g}"
     return ""
 
