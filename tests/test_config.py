@@ -68,6 +68,27 @@ def test_runs_resolve_base_then_run_then_user_overrides():
     assert runs["a"].training.epochs == runs["b"].training.epochs == 7
 
 
+def test_a_hyperparameter_the_optimizer_does_not_use_is_an_error_not_silently_ignored():
+    mixed = ExperimentConfig.model_validate({"runs": [
+        {"name": "sgd", "set": {"optimizer.name": "sgd"}},
+        {"name": "nag", "set": {"optimizer.name": "nesterov"}}]})  # fmt: skip
+    assert dict(mixed.resolved_runs({"optimizer.momentum": 0.95}))["nag"].optimizer.momentum == 0.95
+    with pytest.raises(ConfigError, match=r"--set: optimizer.weight_decay is not used by sgd.*: adamw"):
+        mixed.resolved_runs({"optimizer.weight_decay": 0.01})  # no run of the comparison reads it
+    adam_only = ExperimentConfig.model_validate({"base": {"optimizer": {"name": "adam", "momentum": 0.9}}})
+    with pytest.raises(ConfigError, match=r"\[base.optimizer\]: optimizer.momentum is not used by adam"):
+        adam_only.resolved_runs()
+    own = ExperimentConfig.model_validate({"runs": [
+        {"name": "a", "set": {"optimizer.name": "adam", "optimizer.rho": 0.9}}]})  # fmt: skip
+    with pytest.raises(ConfigError, match="run 'a': optimizer.rho is not used by adam"):
+        own.resolved_runs()
+
+
+def test_workers_is_set_for_the_whole_comparison_not_per_run():
+    with pytest.raises(ValueError, match="applies to the whole comparison"):
+        ExperimentConfig.model_validate({"runs": [{"name": "a", "set": {"training.workers": 2}}]})
+
+
 def test_duplicate_run_names_are_rejected():
     with pytest.raises(ValueError, match="repeated: a"):
         ExperimentConfig.model_validate({"runs": [{"name": "a"}, {"name": "a"}]})

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from tui_lab.cli import main as cli_main
-from tui_lab.config import ExperimentConfig, RunSpec, Toy2DConfig
+from tui_lab.config import Expectation, ExperimentConfig, RunSpec, Toy2DConfig
 from tui_lab.events import EpochEnded, StepLogged
 from tui_lab.presets import load_preset
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.draft import Draft
 from tui_lab.ui.history import RunHistory, downsample, ema, series
 from tui_lab.ui.lab_screen import RunsList
-from tui_lab.ui.results import ResultsTable
+from tui_lab.ui.results import ExpectationsView, ResultsTable
 
 SIZE = (120, 40)
 TINY = {
@@ -63,6 +63,7 @@ def two_runs() -> ExperimentConfig:
         name="pair",
         runs=[RunSpec(name="adam", set={"optimizer.name": "adam"}),
               RunSpec(name="sgd", set={"optimizer.name": "momentum", "optimizer.lr": 0.05})],
+        expect=[Expectation(text="every run finishes", check="completed('adam') and completed('sgd')")],
     )  # fmt: skip
 
 
@@ -84,6 +85,16 @@ def test_draft_round_trips_through_an_experiment_config():
     draft.rename("rmsprop_fast")
     assert draft.experiment_config().resolved_runs() == draft.runs
     assert draft.names == ["adam", "rmsprop", "rmsprop_fast", "sgd_momentum"]
+
+
+def test_switching_optimizer_drops_the_settings_only_the_old_one_used():
+    """momentum 0.8 set for SGD+momentum must not follow the run to Adam (it would be an error)."""
+    draft = Draft(two_runs(), TINY)
+    draft.set_value("optimizer.name", "momentum")
+    draft.set_value("optimizer.momentum", 0.8)
+    draft.set_value("optimizer.name", "adam")
+    assert draft.current.optimizer.momentum is None and draft.current.optimizer.name == "adam"
+    assert dict(draft.experiment_config().resolved_runs())["adam"].optimizer.name == "adam"
 
 
 def test_chart_series_are_smoothed_and_downsampled_for_display_only():
@@ -142,6 +153,9 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             assert str(row[1]) == "completed" and row[2].endswith("%")
             tables = compare.query_one("#tables")  # the Results tab opens once training is over
             await wait_until(pilot, lambda: tables.active == "tab-results", timeout=5)
+            await pilot.press("t")  # then the preset's expectations, checked on the results
+            assert tables.active == "tab-expectations"
+            await wait_until(pilot, lambda: "1 of 1 expectations met" in str(compare.query_one(ExpectationsView).render()))
 
             await pilot.press("x", "m")
             assert (app.x_axis, app.smooth) == ("epoch", True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_lab.config import ExperimentConfig, RunSpec, Toy2DConfig
+from tui_lab.config import Expectation, ExperimentConfig, RunSpec, Toy2DConfig
 from tui_lab.events import (
     EpochEnded,
     Event,
@@ -40,6 +40,12 @@ def preset() -> ExperimentConfig:
         description="Three optimizers on the synthetic blobs (fixed events for snapshots)",
         runs=[RunSpec(name=n, set={"optimizer.name": n.split("_")[0].replace("sgd", "momentum")})
               for n in RUNS],
+        expect=[Expectation(text="every optimizer reaches 90% test accuracy",
+                            check="min(run('adam').test_acc, run('sgd_momentum').test_acc) >= 0.9"),
+                Expectation(text="Adam reaches 95% validation accuracy first",
+                            check="epochs_to('adam', 0.95) < epochs_to('sgd_momentum', 0.95)"),
+                Expectation(text="on CIFAR-10 the CNN stays below 80%", check="run('adam').test_acc < 0.8",
+                            datasets=["cifar10"])],
     )  # fmt: skip
 
 
@@ -49,7 +55,7 @@ def fake_events(progress: float) -> list[Event]:
     total = STEPS_PER_EPOCH * EPOCHS
     last = int(total * progress)
     for i, (name, speed) in enumerate(RUNS.items()):
-        events.append(RunStarted(name, i, {"training": {"target_acc": 0.85}}, STEPS_PER_EPOCH,
+        events.append(RunStarted(name, i, {"training": {"target_acc": 0.85}, "data": {"dataset": "fashion_mnist"}}, STEPS_PER_EPOCH,
                                  total, 12_730, "cpu", "fp32"))  # fmt: skip
         events.append(RunStatusChanged(name, "running"))
         lr = 1e-3 if i < 2 else 1e-2
@@ -106,6 +112,12 @@ def test_compare_mid_training(snap_compare, size):
 def test_results_table(snap_compare):
     app = LabApp(preset(), OVERRIDES)
     assert snap_compare(app, terminal_size=(120, 40), run_before=compare_at(1.0, "tab-results"))
+
+
+def test_expectations_tab(snap_compare):
+    """Once every run has finished, the preset's expectations with met / not met."""
+    app = LabApp(preset(), OVERRIDES)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=compare_at(1.0, "tab-expectations"))
 
 
 def test_toy_2d_view(snap_compare):

@@ -187,6 +187,17 @@ class Expectation(Strict):
 
     text: str
     check: str
+    datasets: list[str] | None = Field(
+        None, min_length=1, description="in force only when the runs use these datasets (default: any)"
+    )
+
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, v: list[str] | None) -> list[str] | None:
+        unknown = [d for d in v or [] if d not in DATASETS]
+        if unknown:
+            raise ValueError(f"unknown dataset {unknown[0]!r}; choose from: {', '.join(DATASETS)}")
+        return v
 
     @field_validator("check")
     @classmethod
@@ -452,8 +463,35 @@ class ExperimentConfig(Strict):
             cfg = apply_overrides(self.base, spec.set, where=f"run {spec.name!r}")
             if overrides:
                 cfg = apply_overrides(cfg, overrides, where="--set")
+            own = {k.split(".", 1)[1] for k in spec.set if k.startswith("optimizer.")}
+            _check_read(cfg, own & unread_hyperparameters(cfg), f"run {spec.name!r}")
             out.append((spec.name if self.runs else cfg.optimizer.name, cfg))
+        shared = {k.split(".", 1)[1] for k in overrides or {} if k.startswith("optimizer.")}
+        shared |= self.base.optimizer.model_fields_set
+        unread_by_all = set.intersection(*(unread_hyperparameters(cfg) for _, cfg in out)) & shared
+        from_cli = {k.split(".", 1)[1] for k in overrides or {}}
+        _check_read(out[0][1], unread_by_all, "--set" if unread_by_all & from_cli else "[base.optimizer]")
         return out
+
+
+def unread_hyperparameters(cfg: RunConfig) -> set[str]:
+    """Optimizer hyperparameters set in ``cfg`` that its optimizer does not use."""
+    reads = OPTIMIZERS[cfg.optimizer.name].defaults
+    return {k for k in OptimizerConfig.model_fields
+            if k not in ("name", "impl", *reads) and getattr(cfg.optimizer, k) is not None}  # fmt: skip
+
+
+def _check_read(cfg: RunConfig, unread: set[str], where: str) -> None:
+    """A hyperparameter no optimizer of the comparison reads would be silently ignored: refuse."""
+    if unread:
+        key = sorted(unread)[0]
+        name = cfg.optimizer.name
+        users = [n for n, spec in OPTIMIZERS.items() if key in spec.defaults]
+        raise ConfigError(
+            f"{where}: optimizer.{key} is not used by {name}, which takes "
+            f"{', '.join(OPTIMIZERS[name].defaults)}, so it would be silently ignored. Remove it, "
+            f"or choose an optimizer that uses it: {', '.join(users)}."
+        )
 
 
 def parse_value(text: str) -> Any:

@@ -34,11 +34,14 @@ class Unavailable(Exception):
 class ExpectationResult:
     text: str
     check: str
-    met: bool | None  # None: could not be decided (a value was unavailable)
+    met: bool | None  # None: could not be decided (a value was unavailable), or does not apply
     detail: str
+    applies: bool = True  # False: stated for another dataset than the one these runs used
 
     @property
     def label(self) -> str:
+        if not self.applies:
+            return "n/a"
         return {True: "met", False: "not met", None: "undecided"}[self.met]
 
 
@@ -127,9 +130,17 @@ def _comparable(v: Any) -> Any:
     return v
 
 
-def check_all(expect: list[Any], functions: Mapping[str, Callable[..., Any]]) -> list[ExpectationResult]:
+def check_all(expect: list[Any], functions: Mapping[str, Callable[..., Any]],
+              datasets: set[str] | None = None) -> list[ExpectationResult]:  # fmt: skip
+    """Evaluate each expectation; one stated for other datasets (``datasets = [...]`` in the
+    preset) than the ``datasets`` the runs used is reported as not applicable."""
     out = []
     for e in expect:
+        stated = getattr(e, "datasets", None)
+        if stated and datasets and not datasets <= set(stated):
+            detail = f"stated for {', '.join(stated)}; these runs used {', '.join(sorted(datasets))}"
+            out.append(ExpectationResult(e.text, e.check, None, detail, applies=False))
+            continue
         try:
             met = bool(evaluate_check(e.check, functions))
             out.append(ExpectationResult(e.text, e.check, met, "met" if met else "not met"))

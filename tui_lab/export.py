@@ -201,13 +201,21 @@ class RunDirectory:
             atomic_write(self.path / "report.md", report)
 
 
+def check_expectations(cfg, recorder: ResultsRecorder) -> list[Any]:
+    """The preset's expectations against a comparison's results, for the datasets its runs used."""
+    from tui_lab.expectations import check_all, comparison_functions
+
+    used = {s.config.get("data", {}).get("dataset") for s in recorder.started.values()} - {None}
+    datasets = used or {cfg.base.data.dataset}
+    return check_all(cfg.expect, comparison_functions(recorder), datasets)
+
+
 def conclude(cfg, recorder: ResultsRecorder, writer: RunDirectory | None, status: str) -> list[Any]:
     """The end of a comparison, headless or in the TUI: check the preset's expectations, add
     them to the result tables and, with an out dir, write the final files and report.md."""
-    from tui_lab.expectations import check_all, comparison_functions
     from tui_lab.report import comparison_report
 
-    results = check_all(cfg.expect, comparison_functions(recorder))
+    results = check_expectations(cfg, recorder)
     rows = [{"text": e.text, "check": e.check, "result": e.label} for e in results]
     recorder.extra_tables["expectations"] = (["text", "check", "result"], rows)
     if writer is not None:

@@ -97,7 +97,8 @@ def comparison_report(meta: dict[str, Any], recorder: Any, expectations: list[Ex
     lines += ["## Results", "", markdown_table(SUMMARY_COLUMNS[:-1], recorder.summary_rows())]
     if expectations:
         lines += ["## Expectations", ""]
-        lines += [f"- **{e.label}** — {e.text} (`{e.check}`)" for e in expectations]
+        lines += [f"- **{e.label}** — {e.text} " + (f"(`{e.check}`)" if e.applies else f"({e.detail})")
+                  for e in expectations]  # fmt: skip
         lines.append("")
     lines += ["## Learning curves", ""]
     names = list(meta["runs"])

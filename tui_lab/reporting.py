@@ -94,8 +94,11 @@ def summary_table(title: str, results: list[RunFinished]) -> Table:
 
 
 def print_expectations(console: Console, expectations) -> None:
-    """Each expectation of the preset as met / not met / undecided."""
+    """Each expectation of the preset as met / not met / undecided / not applicable."""
     for e in expectations:
+        if not e.applies:
+            console.print(f"[dim]– n/a  {escape(e.text)}  ({escape(e.detail)})[/]")
+            continue
         mark = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]"}.get(e.label, "[yellow]? undecided[/]")
         console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.check)})[/]")
 

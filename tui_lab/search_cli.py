@@ -57,7 +57,7 @@ def run_search_cli(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv:
             outcomes = search.run()
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    expectations = check_all(cfg.expect, search_functions(outcomes))
+    expectations = check_all(cfg.expect, search_functions(outcomes), {search.base.data.dataset})
     writer.write("interrupted" if interrupted.is_set() else "completed", expectations)
     print_search_summary(outcomes, expectations, search.run_dir if args.export else None)
     if interrupted.is_set():

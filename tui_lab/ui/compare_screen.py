@@ -1,5 +1,5 @@
 """The Compare view: live charts of every run overlaid, the runs table and, as runs finish, the
-results table. It redraws on a clock (a few Hz), not per event."""
+results table and the preset's expectations. It redraws on a clock (a few Hz), not per event."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid
+from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from tui_lab.ui.charts import MetricChart
 from tui_lab.ui.history import METRICS
-from tui_lab.ui.results import ResultsTable
+from tui_lab.ui.results import ExpectationsView, ResultsTable
 from tui_lab.ui.runs_table import RunsTable
 from tui_lab.ui.session import Comparison
 
@@ -29,7 +29,7 @@ class CompareScreen(Screen):
         Binding("x", "app.cycle_x_axis", "x axis", id="x-axis"),
         Binding("m", "app.toggle_smoothing", "Smoothing", id="smoothing"),
         Binding("e", "app.export('csv')", "Export", id="export"),
-        Binding("t", "toggle_table", "Runs/results", id="toggle-table"),
+        Binding("t", "toggle_table", "Tables", id="toggle-table"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -43,6 +43,9 @@ class CompareScreen(Screen):
                 yield RunsTable(id="runs-table")
             with TabPane("Results", id="tab-results"):
                 yield ResultsTable(id="results-table")
+            with TabPane("Expectations", id="tab-expectations"):
+                with VerticalScroll():
+                    yield ExpectationsView(id="expectations")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -69,10 +72,15 @@ class CompareScreen(Screen):
             chart.update_from(state, app.x_axis, app.smooth)  # type: ignore[attr-defined]
         self.query_one(RunsTable).show(state)
         self.query_one(ResultsTable).show(state)
+        expectations = comparison.expectations()
+        self.query_one(ExpectationsView).show(comparison.cfg.expect, expectations)
         counts: dict[str, int] = {}
         for run in state.runs.values():
             counts[run.status] = counts.get(run.status, 0) + 1
         summary = " · ".join(f"{n} {status}" for status, n in counts.items())
+        if expectations:
+            met = sum(e.label == "met" for e in expectations)
+            summary += f" · {met}/{sum(e.applies for e in expectations)} expectations met"
         smooth = "on" if app.smooth else "off"  # type: ignore[attr-defined]
         self._status(f"[b]{comparison.cfg.name}[/b]  {summary}   "
                      f"x: {app.x_axis} (x) · smoothing: {smooth} (m)")  # type: ignore[attr-defined]
@@ -127,4 +135,5 @@ class CompareScreen(Screen):
 
     def action_toggle_table(self) -> None:
         tabs = self.query_one(TabbedContent)
-        tabs.active = "tab-results" if tabs.active == "tab-runs" else "tab-runs"
+        order = ["tab-runs", "tab-results", "tab-expectations"]
+        tabs.active = order[(order.index(tabs.active) + 1) % len(order)]

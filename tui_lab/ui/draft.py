@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_lab.config import ExperimentConfig, RunConfig, RunSpec, apply_overrides
+from tui_lab.config import ExperimentConfig, RunConfig, RunSpec, apply_overrides, unread_hyperparameters
 from tui_lab.errors import ConfigError
 
 
@@ -56,6 +56,9 @@ class Draft:
         """Set one option on the selected run (or all runs); raises ConfigError when invalid."""
         targets = range(len(self.runs)) if self.edit_all else [self.selected]
         updated = {i: apply_overrides(self.runs[i][1], {key: value}, where=key) for i in targets}
+        if key == "optimizer.name":  # the new optimizer's own defaults, not the old one's settings
+            updated = {i: apply_overrides(cfg, {f"optimizer.{k}": None for k in unread_hyperparameters(cfg)},
+                                          where=key) for i, cfg in updated.items()}  # fmt: skip
         for i, cfg in updated.items():
             self.runs[i] = (self.runs[i][0], cfg)
 

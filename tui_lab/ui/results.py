@@ -1,9 +1,11 @@
-"""The results table: one row per finished run, from its ``RunFinished`` event."""
+"""The results table (one row per finished run, from its ``RunFinished`` event) and the
+preset's expectations: what the comparison should show, then whether it did."""
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from tui_lab.ui.charts import run_style
 from tui_lab.ui.history import ComparisonState, RunHistory
@@ -68,3 +70,34 @@ class ResultsTable(DataTable):
             if run.result is not None or run.error is not None:
                 target = run.started.config["training"]["target_acc"] if run.started else None
                 self.add_row(*result_row(run, target), key=run.name)
+
+
+MARKS = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]", "undecided": "[yellow]? undecided[/]",
+         "n/a": "[dim]– n/a[/]"}  # fmt: skip
+
+
+def expectations_text(expect: list, results: list | None) -> str:
+    """The preset's ``expect`` block: pending while it trains, then met / not met per line."""
+    if not expect:
+        return "[dim]This preset states no expected outcome.[/]"
+    if results is None:
+        lines = ["[b]What this comparison should show[/] (checked when every run has finished):", ""]
+        lines += [f"[dim]…[/] {escape(e.text)}" for e in expect]
+        return "\n".join(lines)
+    met = sum(r.label == "met" for r in results)
+    applicable = sum(r.applies for r in results)
+    lines = [f"[b]{met} of {applicable} expectations met[/]", ""]
+    for r in results:
+        why = escape(r.check) if r.applies else escape(r.detail)
+        lines.append(f"{MARKS[r.label]}  {escape(r.text)}  [dim]({why})[/]")
+    return "\n".join(lines)
+
+
+class ExpectationsView(Static):
+    """The Expectations tab; re-rendered only when its text changes."""
+
+    def show(self, expect: list, results: list | None) -> None:
+        text = expectations_text(expect, results)
+        if text != getattr(self, "_text", None):
+            self._text = text
+            self.update(text)

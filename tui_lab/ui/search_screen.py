@@ -197,11 +197,11 @@ class SearchScreen(Screen):
             self.post_message(SearchEnded(session, "failed", str(exc)))
             return
         status = next((o.status for o in outcomes if o.status != "completed"), "completed")
-        expectations = check_all(search.cfg.expect, search_functions(outcomes))
+        expectations = check_all(search.cfg.expect, search_functions(outcomes), {search.base.data.dataset})
         writer.write(status, expectations)
-        met = sum(e.met is True for e in expectations)
+        met, applicable = sum(e.label == "met" for e in expectations), sum(e.applies for e in expectations)
         self.post_message(SearchEnded(session, status, None,
-                                      f"{met}/{len(expectations)} expectations met" if expectations else ""))  # fmt: skip
+                                      f"{met}/{applicable} expectations met" if applicable else ""))  # fmt: skip
 
     def on_search_events_arrived(self, message: SearchEventsArrived) -> None:
         message.session.absorb()

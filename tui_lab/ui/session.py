@@ -23,6 +23,7 @@ from tui_lab.experiment import Experiment
 from tui_lab.export import (
     ResultsRecorder,
     RunDirectory,
+    check_expectations,
     conclude,
     default_out_dir,
     experiment_metadata,  # fmt: skip
@@ -85,6 +86,13 @@ class Comparison:
         self.state = ComparisonState([name for name, _ in self.experiment.runs_config])
         self.metadata = experiment_metadata(cfg, self.experiment.runs_config, argv, {})
         self.launched = time.monotonic()
+        self._expectations: list | None = None
+
+    def expectations(self) -> list | None:
+        """The preset's expectations checked against the results, once the comparison is over."""
+        if self._expectations is None and self.state.finished is not None:
+            self._expectations = check_expectations(self.cfg, self.recorder)
+        return self._expectations
 
     def show_recorded(self, app: Any, events: list[Event]) -> None:
         """Display recorded events in the Compare view as if they had just streamed in
