@@ -484,7 +484,7 @@ def unread_hyperparameters(cfg: RunConfig) -> set[str]:
 def _check_read(cfg: RunConfig, unread: set[str], where: str) -> None:
     """A hyperparameter no optimizer of the comparison reads would be silently ignored: refuse."""
     if unread:
-        key = sorted(unread)[0]
+        key = min(unread)
         name = cfg.optimizer.name
         users = [n for n, spec in OPTIMIZERS.items() if key in spec.defaults]
         raise ConfigError(

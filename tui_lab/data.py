@@ -157,7 +157,7 @@ def read_idx(path: Path, expect_dims: int) -> torch.Tensor:
 class _CifarUnpickler(pickle.Unpickler):
     """Unpickles CIFAR batches without running arbitrary code: only numpy arrays are allowed."""
 
-    ALLOWED = {
+    ALLOWED: frozenset[tuple[str, str]] = frozenset({
         ("numpy.core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"),
@@ -165,9 +165,9 @@ class _CifarUnpickler(pickle.Unpickler):
         ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),
         ("_codecs", "encode"),
-    }
+    })  # fmt: skip
 
-    def find_class(self, module: str, name: str):  # noqa: ANN201
+    def find_class(self, module: str, name: str):
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
@@ -181,7 +181,7 @@ def read_cifar_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
         data, labels = entry["data"], entry.get("labels", entry.get("fine_labels"))
         x = torch.as_tensor(data, dtype=torch.uint8).reshape(-1, 3, 32, 32)
         y = torch.as_tensor(labels, dtype=torch.int64)
-    except Exception as exc:  # any malformed pickle is the same user-facing problem
+    except Exception as exc:  # noqa: BLE001 - any malformed pickle is the same user-facing problem
         raise DataError(
             f"Dataset file {path} is not a readable CIFAR-10 python batch ({exc}). Delete the "
             "folder so tui-lab can download it again, or replace it with the official "
@@ -285,7 +285,7 @@ def _load_files(info: DatasetInfo, data_dir: Path | None, download: bool) -> tup
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
     try:
         _download(info, root)
-    except Exception as exc:  # offline, proxy, disk: all mean "not available"
+    except Exception as exc:  # noqa: BLE001 - offline, proxy, disk: all mean "not available"
         raise DataError(_missing_message(info, dirs, f"Downloading failed ({exc}).")) from None
     found = loader(info, dirs)
     if not found:
@@ -360,7 +360,7 @@ def _assemble(cfg, device: torch.device) -> DatasetTensors:
     order = torch.randperm(len(train), generator=g)
     if cfg.subset:
         order = order[: cfg.subset]
-    n_val = int(round(len(order) * cfg.val_fraction))
+    n_val = round(len(order) * cfg.val_fraction)
     val_idx, train_idx = order[:n_val], order[n_val:]
     if len(train_idx) == 0:
         raise DataError(

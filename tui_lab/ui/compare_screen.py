@@ -43,9 +43,8 @@ class CompareScreen(Screen):
                 yield RunsTable(id="runs-table")
             with TabPane("Results", id="tab-results"):
                 yield ResultsTable(id="results-table")
-            with TabPane("Expectations", id="tab-expectations"):
-                with VerticalScroll():
-                    yield ExpectationsView(id="expectations")
+            with TabPane("Expectations", id="tab-expectations"), VerticalScroll():
+                yield ExpectationsView(id="expectations")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_lab.config import ExperimentConfig, RunConfig, RunSpec, apply_overrides, unread_hyperparameters
+from tui_lab.config import (
+    ExperimentConfig,
+    RunConfig,
+    RunSpec,
+    apply_overrides,
+    unread_hyperparameters,
+)
 from tui_lab.errors import ConfigError
 
 
