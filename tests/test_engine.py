@@ -152,3 +152,20 @@ def test_finished_event_carries_epochs_to_target():
     exp.run()
     (finished,) = [e for e in events if isinstance(e, RunFinished)]
     assert finished.epochs_to_target == 1
+
+
+def test_a_busy_cpu_gets_a_hint_to_use_fewer_threads_only_when_it_applies():
+    from tui_lab.cli import busy_cpu_hint
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        one, _ = experiment([{"name": "adam"}])
+        assert "training.threads=1" in busy_cpu_hint(one, load=1.5)
+        assert busy_cpu_hint(one, load=0.2) is None
+        pinned, _ = experiment([{"name": "adam"}], {**SMALL, "training": {**SMALL["training"], "threads": 2}})
+        assert busy_cpu_hint(pinned, load=1.5) is None  # the user chose the thread count
+        three, _ = experiment([{"name": "a"}, {"name": "b"}, {"name": "c"}])
+        assert busy_cpu_hint(three, load=1.5) is None  # side by side, one thread each already
+    finally:
+        torch.set_num_threads(before)

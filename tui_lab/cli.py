@@ -190,6 +190,8 @@ def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: l
         experiment.listeners.append(writer)
     reporter = HeadlessReporter(cfg, experiment)
     experiment.listeners.append(reporter)
+    if (hint := busy_cpu_hint(experiment)) is not None:
+        print(f"tui-lab: note: {hint}", file=sys.stderr)
     if args.resume:
         for line in resume_runs(experiment, recorder, out_dir, read_previous(out_dir)[2]):
             print(f"tui-lab: {line}", file=sys.stderr)
@@ -208,6 +210,21 @@ def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: l
     if any(r.status == "failed" for r in results):
         return ExitCode.FAILED
     return ExitCode.OK
+
+
+def busy_cpu_hint(experiment, load: float | None = None) -> str | None:
+    """Other work on the CPU makes torch's threads wait for each other: with one of two cores
+    busy, a 2-thread run measured 1.9× slower than a 1-thread one (bench/README.md). The
+    numbers of a run depend on its thread count, so tui-lab does not change it by itself."""
+    workers, threads = experiment.parallelism(len(experiment.runs))
+    if threads < 2 or any(cfg.training.threads for _, cfg in experiment.runs_config):
+        return None
+    load = os.getloadavg()[0] if load is None else load
+    if load < 0.75:
+        return None
+    return (f"the CPU is busy (load average {load:.1f}, {threads} torch threads per run on "
+            f"{workers * threads} cores). If training is slow, other work on the cores is making torch's "
+            "threads wait for each other: --set training.threads=1 can be twice as fast.")
 
 
 def _install_interrupt(experiment) -> threading.Event:
