@@ -52,10 +52,13 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="training.threads, pinned in both modes: torch's default differs between the "
                    "main thread (headless) and a worker thread (TUI), measured up to 4x on a busy CPU")
+    p.add_argument("--workers", type=int, default=None,
+                   help="training.workers in both modes (default: the engine's, one per core on CPU)")
+    p.add_argument("--epochs", type=int, default=1)
     args = p.parse_args()
     overrides = {"data.dataset": args.dataset, "data.subset": 20_000, "training.max_steps": args.steps,
-                 "training.batch_size": 64, "training.device": "cpu", "training.epochs": 1,
-                 "training.threads": args.threads}  # fmt: skip
+                 "training.batch_size": 64, "training.device": "cpu", "training.epochs": args.epochs,
+                 "training.threads": args.threads, "training.workers": args.workers}  # fmt: skip
     headless(args.preset, {**overrides, "training.max_steps": 20})  # warm-up: data load, kernels
     rates: dict[str, list[float]] = {"headless": [], "tui": []}
     for i in range(args.repeats):
@@ -66,7 +69,7 @@ def main() -> None:
               f"TUI {rates['tui'][-1]:,.0f} samples/s ({time.perf_counter() - t:.0f} s)")
     h, u = statistics.median(rates["headless"]), statistics.median(rates["tui"])
     print(f"\n{args.preset} on {args.dataset}, {args.steps} steps per run, CPU with "
-          f"{args.threads} torch thread(s), median of "
+          f"{args.threads} torch thread(s) per run, workers {args.workers or 'default'}, median of "
           f"{args.repeats}:\n  headless {h:,.0f} samples/s\n  TUI open {u:,.0f} samples/s\n"
           f"  ratio TUI/headless = {u / h:.3f}")
 

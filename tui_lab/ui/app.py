@@ -145,12 +145,14 @@ class LabApp(App[int]):
         message.comparison.absorb()
         message.comparison.state.fail_unfinished(message.error)
         self.notify(message.error, title="Cannot start training", severity="error", timeout=15)
+        self._compare_screen().show_results()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "training" and self.comparison is not None:
             error = f"{type(event.worker.error).__name__}: {event.worker.error}"
             self.comparison.state.fail_unfinished(error)
             self.notify(error, title="Training crashed", severity="error", timeout=15)
+            self._compare_screen().show_results()
 
     def _compare_screen(self) -> CompareScreen:
         return self.get_screen_stack("compare")[0]  # type: ignore[return-value]

@@ -17,7 +17,7 @@ from tui_lab.ui.results import ExpectationsView, ResultsTable
 from tui_lab.ui.runs_table import RunsTable
 from tui_lab.ui.session import Comparison
 
-REDRAW_HZ = 2
+REDRAW_HZ = 1  # every redraw is UI-thread CPU taken from training on a busy CPU (bench/tui_overhead.py)
 
 
 class CompareScreen(Screen):
@@ -91,7 +91,9 @@ class CompareScreen(Screen):
             self.query_one("#compare-status", Static).update(text)
 
     def show_results(self) -> None:
+        """Training is over: the final numbers at once (not at the next tick), on the Results tab."""
         self.query_one(TabbedContent).active = "tab-results"
+        self.redraw()
 
     # ------------------------------------------------------------------ run controls
 
