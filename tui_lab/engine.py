@@ -78,8 +78,8 @@ def resolve_numerics(cfg: RunConfig, device: torch.device) -> Numerics:
     """``auto``: bf16 autocast where the hardware has native bf16 (AVX512-BF16 CPUs, CUDA),
     fp32 elsewhere; channels_last for CNNs under bf16. Measured by ``bench/throughput.py`` on a
     2-core AVX512-BF16 EPYC (samples/s vs fp32 NCHW, see bench/README.md): baseline CNN at
-    batch 64 — bf16 1.39×, channels_last alone 1.20×, both 1.82×; the fast_fashion CNN at batch
-    256 — both 2.15×; an MLP 1.46× with bf16, so one rule serves every model."""
+    batch 64 — bf16 1.35×, channels_last alone 1.41×, both 2.05×; the fast_fashion CNN at batch
+    256 — both 2.46×; an MLP 1.50× with bf16, so one rule serves every model."""
     t = cfg.training
     if t.precision == "auto":
         native = cpu_supports_bf16() if device.type == "cpu" else device.type == "cuda"
