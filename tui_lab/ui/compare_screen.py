@@ -77,9 +77,9 @@ class CompareScreen(Screen):
         for run in state.runs.values():
             counts[run.status] = counts.get(run.status, 0) + 1
         summary = " · ".join(f"{n} {status}" for status, n in counts.items())
-        if expectations:
-            met = sum(e.label == "met" for e in expectations)
-            summary += f" · {met}/{sum(e.applies for e in expectations)} expectations met"
+        applicable = [e for e in expectations or [] if e.applies]
+        if applicable:
+            summary += f" · {sum(e.label == 'met' for e in applicable)}/{len(applicable)} expectations met"
         smooth = "on" if app.smooth else "off"  # type: ignore[attr-defined]
         self._status(f"[b]{comparison.cfg.name}[/b]  {summary}   "
                      f"x: {app.x_axis} (x) · smoothing: {smooth} (m)")  # type: ignore[attr-defined]

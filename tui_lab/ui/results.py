@@ -86,7 +86,8 @@ def expectations_text(expect: list, results: list | None) -> str:
         return "\n".join(lines)
     met = sum(r.label == "met" for r in results)
     applicable = sum(r.applies for r in results)
-    lines = [f"[b]{met} of {applicable} expectations met[/]", ""]
+    head = f"{met} of {applicable} expectations met" if applicable else "No expectation is stated for this dataset"
+    lines = [f"[b]{head}[/]", ""]
     for r in results:
         why = escape(r.check) if r.applies else escape(r.detail)
         lines.append(f"{MARKS[r.label]}  {escape(r.text)}  [dim]({why})[/]")
