@@ -31,12 +31,17 @@ def headless(preset: str, overrides: dict) -> float:
     return throughput(results, overrides["training.batch_size"])
 
 
+UI_CPU: list[float] = []  # the UI thread's CPU seconds per wall second while training
+
+
 async def with_tui(preset: str, overrides: dict) -> float:
     app = LabApp(load_preset(preset), overrides)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        wall, cpu = time.perf_counter(), time.thread_time()  # this thread runs the app
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
+        UI_CPU.append((time.thread_time() - cpu) / (time.perf_counter() - wall))
         await pilot.pause()
         assert app.comparison is not None
         results = [r.result for r in app.comparison.state.runs.values() if r.result]
@@ -71,7 +76,8 @@ def main() -> None:
     print(f"\n{args.preset} on {args.dataset}, {args.steps} steps per run, CPU with "
           f"{args.threads} torch thread(s) per run, workers {args.workers or 'default'}, median of "
           f"{args.repeats}:\n  headless {h:,.0f} samples/s\n  TUI open {u:,.0f} samples/s\n"
-          f"  ratio TUI/headless = {u / h:.3f}")
+          f"  ratio TUI/headless = {u / h:.3f}\n"
+          f"  UI thread CPU while training: {100 * statistics.median(UI_CPU):.1f}% of one core")
 
 
 if __name__ == "__main__":
