@@ -190,15 +190,15 @@ def run_headless(cfg: ExperimentConfig, overrides: dict[str, Any], args, argv: l
         experiment.listeners.append(writer)
     reporter = HeadlessReporter(cfg, experiment)
     experiment.listeners.append(reporter)
-    if (hint := busy_cpu_hint(experiment)) is not None:
-        print(f"tui-lab: note: {hint}", file=sys.stderr)
     if args.resume:
         for line in resume_runs(experiment, recorder, out_dir, read_previous(out_dir)[2]):
             print(f"tui-lab: {line}", file=sys.stderr)
     interrupted = _install_interrupt(experiment)
     try:
         with reporter:
-            experiment.prepare()
+            experiment.prepare()  # a user error (missing data) ends here, before any note
+            if (hint := busy_cpu_hint(experiment)) is not None:
+                reporter.note(hint)
             results = experiment.run()
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)

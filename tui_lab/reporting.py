@@ -44,6 +44,10 @@ class HeadlessReporter:
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
 
+    def note(self, text: str) -> None:
+        """A one-off remark on stderr, above the progress bars when they are shown."""
+        (self.progress.console if self.live else self.err).print(f"tui-lab: note: {text}")
+
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.tasks[event.run] = self.progress.add_task(
