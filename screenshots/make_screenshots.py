@@ -36,7 +36,7 @@ QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 3000, "model.arch":
 
 SEARCH_QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 1200, "model.arch": "mlp", "model.hidden": 32,
                 "training.device": "cpu", "training.precision": "fp32", "training.log_every": 5,
-                "training.threads": 1}  # fmt: skip
+                "training.threads": 1, "training.workers": 1}  # one trial at a time: TPE sees them in order
 
 
 def record_search(cfg: ExperimentConfig) -> tuple[Search, list]:
