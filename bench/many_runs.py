@@ -53,7 +53,7 @@ def _new_runs(cfgs: list[RunConfig]) -> list[Run]:
     return runs
 
 
-def _lockstep(runs: list[Run], steps: int, workers: int = 1, threads: int | None = None) -> None:
+def _train(runs: list[Run], steps: int, workers: int = 1, threads: int | None = None) -> None:
     """The engine's own scheduler (``experiment.advance_in_workers``), ``SLICE`` steps a turn."""
     def advance(run: Run) -> bool:
         run.advance(min(SLICE, steps - run.step))
@@ -65,13 +65,13 @@ def _lockstep(runs: list[Run], steps: int, workers: int = 1, threads: int | None
 def sequential(cfgs: list[RunConfig], steps: int) -> list[Run]:
     runs = _new_runs(cfgs)
     for run in runs:
-        _lockstep([run], steps)
+        _train([run], steps)
     return runs
 
 
 def lockstep(cfgs: list[RunConfig], steps: int) -> list[Run]:
     runs = _new_runs(cfgs)
-    _lockstep(runs, steps)
+    _train(runs, steps)
     return runs
 
 
@@ -79,14 +79,14 @@ def threads(cfgs: list[RunConfig], steps: int) -> list[Run]:
     """What a comparison does by default on CPU: one worker thread per core."""
     workers = min(len(cfgs), torch.get_num_threads())
     runs = _new_runs(cfgs)
-    _lockstep(runs, steps, workers, max(1, torch.get_num_threads() // workers))
+    _train(runs, steps, workers, max(1, torch.get_num_threads() // workers))
     return runs
 
 
 def _process_share(cfgs_json: list[dict], steps: int, torch_threads: int) -> int:
     torch.set_num_threads(torch_threads)
     runs = _new_runs([RunConfig.model_validate(c) for c in cfgs_json])
-    _lockstep(runs, steps)
+    _train(runs, steps)
     return sum(run.step for run in runs)
 
 

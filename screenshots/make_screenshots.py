@@ -22,7 +22,6 @@ from tui_lab.events import Event, StepLogged
 from tui_lab.experiment import Experiment
 from tui_lab.presets import load_preset, preset_files
 from tui_lab.search import Search
-from tui_lab.toy2d import Toy2DProblem
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.search_session import SearchSession
 from tui_lab.ui.session import Comparison
@@ -94,11 +93,7 @@ def replay(events: list[Event], table: str):
 async def toy_setup(app: LabApp, pilot) -> None:
     toy = app.draft.preset.toy2d
     assert toy is not None
-    animation = ToyAnimation(Toy2DProblem.from_config(toy), app, seconds=0.0)
-    animation.walk_all()
-    animation.absorb()
-    app.toy = animation
-    app.switch_mode("toy")
+    ToyAnimation.show_walked(app, toy)
     await pilot.pause()
     app.screen.redraw()
 

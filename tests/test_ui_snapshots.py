@@ -23,7 +23,6 @@ from tui_lab.events import (
 )
 from tui_lab.search import Search, TrialFinished, TrialStarted
 from tui_lab.search_study import TrialRecord
-from tui_lab.toy2d import Toy2DProblem
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.search_session import ImportanceUpdated, SearchSession
 from tui_lab.ui.session import Comparison
@@ -126,11 +125,7 @@ def test_toy_2d_view(snap_compare):
     async def run_before(pilot) -> None:
         app: LabApp = pilot.app
         assert cfg.toy2d is not None
-        animation = ToyAnimation(Toy2DProblem.from_config(cfg.toy2d), app, seconds=0.0)
-        animation.walk_all()
-        animation.absorb()
-        app.toy = animation
-        app.switch_mode("toy")
+        ToyAnimation.show_walked(app, cfg.toy2d)
         await pilot.pause()
         app.screen.redraw()
         await pilot.pause()

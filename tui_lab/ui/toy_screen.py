@@ -94,6 +94,16 @@ class ToyAnimation:
         if self.trajectories is not None:
             self.version += 1
 
+    @classmethod
+    def show_walked(cls, app, toy) -> None:
+        """Walk every path of ``toy`` at once and open the toy view on the finished picture
+        (screenshots and snapshot tests: pictures that do not depend on timers)."""
+        animation = cls(Toy2DProblem.from_config(toy), app, seconds=0.0)
+        animation.walk_all()
+        animation.absorb()
+        app.toy = animation
+        app.switch_mode("toy")
+
 
 def contour_points(problem: Toy2DProblem, bounds, n: int) -> list[tuple[list[float], list[float]]]:
     """Grid cells where f crosses one of a few log-spaced levels: the contour lines as dots."""
