@@ -73,7 +73,7 @@ class TextbookLoop:
         transform = transforms.Compose([
             transforms.ToTensor(),
             transforms.Normalize(data.info.mean, data.info.std),
-        ])  # fmt: skip
+        ])
         dataset = torchvision.datasets.FashionMNIST(self._tmp.name, train=True, transform=transform)
         self.loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.training.batch_size, shuffle=True)
         self.model = textbook_model(cfg, data)

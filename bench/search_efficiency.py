@@ -36,7 +36,7 @@ SPACE = {
                      "grid": [0.0003, 0.001, 0.003, 0.01]},
     "training.batch_size": {"type": "int", "low": 32, "high": 128, "grid": [32, 64, 128]},
     "model.dropout": {"type": "float", "low": 0.0, "high": 0.5, "grid": [0.0, 0.5]},
-}  # fmt: skip
+}
 
 
 def search(method: str, seed: int, n_trials: int | None, target: float | None) -> tuple[float, int, bool]:
@@ -45,7 +45,7 @@ def search(method: str, seed: int, n_trials: int | None, target: float | None) -
         "name": f"bench-{method}-{seed}", "base": BASE,
         "search": {"method": method, "n_trials": n_trials, "seed": seed, "space": SPACE,
                    "pruner": "none" if method == "grid" else "median", "startup_trials": 4},
-    })  # fmt: skip
+    })
     with tempfile.TemporaryDirectory() as tmp:
         state = {"best": 0.0, "epochs": 0, "reached": False}
         runner: Search
@@ -81,10 +81,10 @@ def main() -> None:
             fractions.append(fraction if reached else float("inf"))
             verdict = "reached" if reached else "NOT reached within 24 trials"
             print(f"{method} + median pruner, seed {seed}: best {100 * best:.2f}% {verdict} "
-                  f"after {epochs} trial-epochs = {fraction:.2f} of the grid's")  # fmt: skip
+                  f"after {epochs} trial-epochs = {fraction:.2f} of the grid's")
         label = "TPE" if method == "bayes" else "random"
         print(f"{label}: median fraction of the grid's trial-epochs to come within "
-              f"{100 * TOLERANCE:.1f} pp of its best: {statistics.median(fractions):.2f}")  # fmt: skip
+              f"{100 * TOLERANCE:.1f} pp of its best: {statistics.median(fractions):.2f}")
 
 
 if __name__ == "__main__":

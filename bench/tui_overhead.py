@@ -63,7 +63,7 @@ def main() -> None:
     args = p.parse_args()
     overrides = {"data.dataset": args.dataset, "data.subset": 20_000, "training.max_steps": args.steps,
                  "training.batch_size": 64, "training.device": "cpu", "training.epochs": args.epochs,
-                 "training.threads": args.threads, "training.workers": args.workers}  # fmt: skip
+                 "training.threads": args.threads, "training.workers": args.workers}
     headless(args.preset, {**overrides, "training.max_steps": 20})  # warm-up: data load, kernels
     rates: dict[str, list[float]] = {"headless": [], "tui": []}
     for i in range(args.repeats):

@@ -30,7 +30,7 @@ from tui_lab.ui.toy_screen import ToyAnimation
 SIZE = (120, 40)
 QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 3000, "model.arch": "mlp",
          "model.hidden": 64, "training.epochs": 4, "training.log_every": 5,
-         "training.device": "cpu", "training.precision": "fp32"}  # fmt: skip
+         "training.device": "cpu", "training.precision": "fp32"}
 
 
 SEARCH_QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 1200, "model.arch": "mlp", "model.hidden": 32,
@@ -41,7 +41,7 @@ SEARCH_QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 1200, "model
 def record_search(cfg: ExperimentConfig) -> tuple[Search, list]:
     events: list = []
     search = Search(cfg, SEARCH_QUICK, run_dir=Path(tempfile.mkdtemp(prefix="tui-lab-shot-")),
-                    listeners=[events.append])  # fmt: skip
+                    listeners=[events.append])
     search.run()
     return search, events
 
@@ -110,7 +110,7 @@ async def main(out: Path) -> None:
     await shoot(LabApp(preset, QUICK), "compare_mid_training", out, replay(first_half(events), "tab-runs"))
     await shoot(LabApp(preset, QUICK), "results", out, replay(events, "tab-results"))
     toy = load_preset("toy_2d") if "toy_2d" in preset_files() else ExperimentConfig(
-        name="toy_2d", toy2d=Toy2DConfig(function="lecture"))  # fmt: skip
+        name="toy_2d", toy2d=Toy2DConfig(function="lecture"))
     await shoot(LabApp(toy, {}), "toy_2d", out, toy_setup)
     bayes = load_preset("bayes_search")
     search, search_events = record_search(bayes)

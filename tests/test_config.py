@@ -15,7 +15,7 @@ def test_public_dotted_keys_apply():
         "optimizer.name": "rmsprop", "optimizer.lr": 0.05, "schedule.name": "cosine",
         "training.epochs": 4, "training.batch_size": 32, "training.seed": 9,
         "training.device": "cpu", "training.max_steps": 100,
-    }, where="test")  # fmt: skip
+    }, where="test")
     assert (cfg.data.dataset, cfg.model.arch, cfg.optimizer.name) == ("mnist", "mlp", "rmsprop")
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.max_steps) == (0.05, 32, 100)
 
@@ -62,7 +62,7 @@ def test_runs_resolve_base_then_run_then_user_overrides():
     cfg = ExperimentConfig.model_validate({
         "base": {"optimizer": {"name": "sgd", "lr": 0.1}},
         "runs": [{"name": "a", "set": {"optimizer.lr": 0.2}}, {"name": "b"}],
-    })  # fmt: skip
+    })
     runs = dict(cfg.resolved_runs({"training.epochs": 7}))
     assert runs["a"].optimizer.lr == 0.2 and runs["b"].optimizer.lr == 0.1
     assert runs["a"].training.epochs == runs["b"].training.epochs == 7
@@ -71,7 +71,7 @@ def test_runs_resolve_base_then_run_then_user_overrides():
 def test_a_hyperparameter_the_optimizer_does_not_use_is_an_error_not_silently_ignored():
     mixed = ExperimentConfig.model_validate({"runs": [
         {"name": "sgd", "set": {"optimizer.name": "sgd"}},
-        {"name": "nag", "set": {"optimizer.name": "nesterov"}}]})  # fmt: skip
+        {"name": "nag", "set": {"optimizer.name": "nesterov"}}]})
     assert dict(mixed.resolved_runs({"optimizer.momentum": 0.95}))["nag"].optimizer.momentum == 0.95
     with pytest.raises(ConfigError, match=r"--set: optimizer.weight_decay is not used by sgd.*: adamw"):
         mixed.resolved_runs({"optimizer.weight_decay": 0.01})  # no run of the comparison reads it
@@ -79,7 +79,7 @@ def test_a_hyperparameter_the_optimizer_does_not_use_is_an_error_not_silently_ig
     with pytest.raises(ConfigError, match=r"\[base.optimizer\]: optimizer.momentum is not used by adam"):
         adam_only.resolved_runs()
     own = ExperimentConfig.model_validate({"runs": [
-        {"name": "a", "set": {"optimizer.name": "adam", "optimizer.rho": 0.9}}]})  # fmt: skip
+        {"name": "a", "set": {"optimizer.name": "adam", "optimizer.rho": 0.9}}]})
     with pytest.raises(ConfigError, match="run 'a': optimizer.rho is not used by adam"):
         own.resolved_runs()
 

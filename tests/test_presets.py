@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tui_lab.cli import main
-from tui_lab.data import availability
+from tui_lab.cli.main import main
+from tui_lab.data.files import availability
 from tui_lab.presets import list_presets, load_preset
 
 LECTURE_PRESETS = [
     "baseline_cnn", "optimizers_cnn", "momentum_nag", "lr_schedules", "adam_vs_sgd",
     "grid_search", "random_search", "bayes_search", "grid_vs_random",
     "gd_variants", "lr_decay", "optimizer_zoo", "mnist_90", "toy_2d", "pytorch_optimizers",
-]  # fmt: skip
+]
 COMPARISONS = [p for p in LECTURE_PRESETS if not load_preset(p).search and not load_preset(p).toy2d]
 SHORT = ["--set", "data.dataset=synthetic", "--set", "data.synthetic_size=300", "--set", "data.subset=240",
-         "--max-steps", "4", "--epochs", "1"]  # fmt: skip
+         "--max-steps", "4", "--epochs", "1"]
 
 
 def test_every_lecture_exercise_is_a_preset_with_lecture_and_step():
@@ -82,9 +82,10 @@ def test_expectations_stated_for_another_dataset_are_reported_not_applicable(tmp
 
     fashion = load_preset("mnist_90").model_copy(deep=True)
     fashion.base.data.dataset = "fashion_mnist"
-    from tui_lab.export import ResultsRecorder, check_expectations
+    from tui_lab.results.checks import comparison_expectations
+    from tui_lab.results.recorder import ResultsRecorder
 
     rec = ResultsRecorder()
     rec.summary["mlp"] = {"run": "mlp", "status": "completed", "test_acc": 0.84}
-    labels = [r.label for r in check_expectations(fashion, rec)]
+    labels = [r.label for r in comparison_expectations(fashion, rec)]
     assert labels == ["n/a", "n/a", "met"]

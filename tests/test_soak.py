@@ -25,7 +25,7 @@ def test_long_comparison_has_flat_memory(tmp_path):
         [sys.executable, "-m", "tui_lab", "--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "100000",
          "--set", "data.dataset=synthetic", "--set", "data.synthetic_size=4000", "--out", str(tmp_path / "o")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     samples = []
     try:
         start = time.monotonic()

@@ -7,17 +7,32 @@ Dotted keys (``optimizer.lr``, ``training.batch_size`` ...) are a public contrac
 from __future__ import annotations
 
 import copy
+import re
+import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tui_lab.data.catalog import DATASETS
 from tui_lab.errors import ConfigError
-from tui_lab.optim.registry import OPTIMIZERS
+from tui_lab.expressions import parse_check
+from tui_lab.models.catalog import ARCHITECTURES
+from tui_lab.optim.catalog import IMPLS, OPTIMIZERS
 from tui_lab.schedules import SCHEDULES
+from tui_lab.toy_functions import formula_of
 
-DATASETS = ("mnist", "fashion_mnist", "cifar10", "synthetic")
-ARCHS = ("baseline_cnn", "deep_cnn", "mlp", "logreg")
+PRECISIONS = ("auto", "fp32", "bf16")
+SEARCH_OBJECTIVES = {"val_acc": "maximize", "val_loss": "minimize"}
+PRUNERS = ("none", "median", "asha", "hyperband")  # search/samplers.py builds each
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
+
+
+def _one_of(kind: str, value: str, names) -> str:
+    """Validate ``value`` against a registry's names (the one list of what exists)."""
+    if value not in names:
+        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(names)}")
+    return value
 
 
 class Strict(BaseModel):
@@ -27,7 +42,7 @@ class Strict(BaseModel):
 
 
 class DataConfig(Strict):
-    dataset: Literal["mnist", "fashion_mnist", "cifar10", "synthetic"] = "fashion_mnist"
+    dataset: str = "fashion_mnist"
     data_dir: Path | None = None
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     subset: int | None = Field(None, ge=1, description="use only this many training images")
@@ -38,6 +53,11 @@ class DataConfig(Strict):
     synthetic_classes: int = Field(10, ge=2, le=1000)
     synthetic_size: int = Field(6000, ge=20)
 
+    @field_validator("dataset")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return _one_of("dataset", v, DATASETS)
+
     @field_validator("synthetic_shape")
     @classmethod
     def _shape_positive(cls, v: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -47,12 +67,17 @@ class DataConfig(Strict):
 
 
 class ModelConfig(Strict):
-    arch: Literal["baseline_cnn", "deep_cnn", "mlp", "logreg"] = "baseline_cnn"
+    arch: str = "baseline_cnn"
     filters: list[int] = Field(default_factory=lambda: [32, 64])
     kernel_size: int = Field(3, ge=1, le=15)
     dropout: float = Field(0.25, ge=0.0, lt=1.0)
     hidden: int = Field(128, ge=1, le=65536, description="units of the hidden layer(s)")
     hidden_layers: int = Field(1, ge=0, le=8, description="hidden layers of the MLP")
+
+    @field_validator("arch")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return _one_of("architecture", v, ARCHITECTURES)
 
     @field_validator("filters")
     @classmethod
@@ -66,7 +91,7 @@ class OptimizerConfig(Strict):
     """Hyperparameters left as None take the optimizer's lecture default (see optim/registry)."""
 
     name: str = "adam"
-    impl: Literal["torch", "lecture"] = "torch"
+    impl: str = "torch"
     lr: float | None = Field(None, gt=0.0, le=100.0, description="learning rate η (α)")
     momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum γ")
     beta1: float | None = Field(None, ge=0.0, lt=1.0)
@@ -78,9 +103,12 @@ class OptimizerConfig(Strict):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {v!r}; choose one of: {', '.join(OPTIMIZERS)}")
-        return v
+        return _one_of("optimizer", v, OPTIMIZERS)
+
+    @field_validator("impl")
+    @classmethod
+    def _known_impl(cls, v: str) -> str:
+        return _one_of("implementation", v, IMPLS)
 
     def hyperparameters(self) -> dict[str, float]:
         """The optimizer's hyperparameters with defaults filled in from the registry."""
@@ -118,9 +146,7 @@ class ScheduleConfig(Strict):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in SCHEDULES:
-            raise ValueError(f"unknown schedule {v!r}; choose one of: {', '.join(SCHEDULES)}")
-        return v
+        return _one_of("schedule", v, SCHEDULES)
 
     def parameters(self) -> dict[str, Any]:
         spec = SCHEDULES[self.name]
@@ -140,7 +166,7 @@ class TrainingConfig(Strict):
     max_steps: int | None = Field(None, ge=1, description="cap on optimizer steps per run")
     l1: float = Field(0.0, ge=0.0, description="L1 penalty weight on all weights")
     l2: float = Field(0.0, ge=0.0, description="L2 penalty weight on all weights")
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: str = "auto"
     channels_last: bool | None = Field(None, description="default: on where it measured faster")
     log_every: int = Field(20, ge=1, description="optimizer steps between logged loss points")
     diverge_loss: float = Field(
@@ -158,11 +184,14 @@ class TrainingConfig(Strict):
     @field_validator("device")
     @classmethod
     def _device_syntax(cls, v: str) -> str:
-        import re
-
-        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", v):
+        if not DEVICE_PATTERN.fullmatch(v):
             raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
         return v
+
+    @field_validator("precision")
+    @classmethod
+    def _known_precision(cls, v: str) -> str:
+        return _one_of("precision", v, PRECISIONS)
 
 
 class RunConfig(Strict):
@@ -183,7 +212,7 @@ class RunSpec(Strict):
 
 
 class Expectation(Strict):
-    """An outcome a preset promises, checked on the results (see expectations.py)."""
+    """An outcome a preset promises, checked on the results (see results/checks.py)."""
 
     text: str
     check: str
@@ -202,8 +231,6 @@ class Expectation(Strict):
     @field_validator("check")
     @classmethod
     def _safe_expression(cls, v: str) -> str:
-        from tui_lab.expectations import parse_check
-
         try:
             parse_check(v)
         except ConfigError as exc:
@@ -230,15 +257,13 @@ class Toy2DRun(Strict):
     @field_validator("optimizer")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {v!r}; choose one of: {', '.join(OPTIMIZERS)}")
-        return v
+        return _one_of("optimizer", v, OPTIMIZERS)
 
     @model_validator(mode="after")
     def _reads_every_hyperparameter(self) -> Toy2DRun:
         reads = OPTIMIZERS[self.optimizer].defaults
         unread = [k for k in ("lr", "momentum", "beta1", "beta2", "eps", "rho")
-                  if getattr(self, k) is not None and k not in reads]  # fmt: skip
+                  if getattr(self, k) is not None and k not in reads]
         if unread:
             takes = ", ".join(reads)
             raise ValueError(f"{self.optimizer} does not use {', '.join(unread)}; it takes {takes}")
@@ -258,7 +283,7 @@ class Toy2DConfig(Strict):
     """The 2-D toy problem (dataflowr Module 4): one function, one start, several optimizers.
 
     Settings left as None (and an empty run list) take the built-in function's defaults, or the
-    lecture problem's for an expression (toy2d.FUNCTIONS).
+    lecture problem's for an expression (toy_functions.FUNCTIONS).
     """
 
     function: str = Field("lecture", description="a built-in name or an expression in x1, x2")
@@ -274,10 +299,8 @@ class Toy2DConfig(Strict):
     @field_validator("function")
     @classmethod
     def _parses(cls, v: str) -> str:
-        from tui_lab.toy2d import objective  # toy2d builds on this module
-
         try:
-            objective(v)
+            formula_of(v)
         except ConfigError as exc:
             raise ValueError(str(exc).rstrip(".")) from None
         return v
@@ -320,7 +343,7 @@ class Toy2DConfig(Strict):
 
 
 SearchMethod = Literal["grid", "random", "bayes"]
-SEARCH_OBJECTIVES = {"val_acc": "maximize", "val_loss": "minimize"}
+SEARCH_METHODS: tuple[str, ...] = get_args(SearchMethod)
 
 
 class ParamSpace(Strict):
@@ -382,9 +405,19 @@ class SearchConfig(Strict):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds the samplers")
     startup_trials: int = Field(5, ge=0, description="random trials before the Bayesian model")
     space: dict[str, ParamSpace] = Field(min_length=1)
-    pruner: Literal["none", "median", "asha", "hyperband"] = "none"
+    pruner: str = "none"
     pruner_warmup_epochs: int = Field(1, ge=0, description="epochs before a trial may be pruned")
-    objective: Literal["val_acc", "val_loss"] = "val_acc"
+    objective: str = "val_acc"
+
+    @field_validator("pruner")
+    @classmethod
+    def _known_pruner(cls, v: str) -> str:
+        return _one_of("pruner", v, PRUNERS)
+
+    @field_validator("objective")
+    @classmethod
+    def _known_objective(cls, v: str) -> str:
+        return _one_of("objective", v, SEARCH_OBJECTIVES)
 
     @field_validator("method")
     @classmethod
@@ -478,7 +511,7 @@ def unread_hyperparameters(cfg: RunConfig) -> set[str]:
     """Optimizer hyperparameters set in ``cfg`` that its optimizer does not use."""
     reads = OPTIMIZERS[cfg.optimizer.name].defaults
     return {k for k in OptimizerConfig.model_fields
-            if k not in ("name", "impl", *reads) and getattr(cfg.optimizer, k) is not None}  # fmt: skip
+            if k not in ("name", "impl", *reads) and getattr(cfg.optimizer, k) is not None}
 
 
 def _check_read(cfg: RunConfig, unread: set[str], where: str) -> None:
@@ -496,8 +529,6 @@ def _check_read(cfg: RunConfig, unread: set[str], where: str) -> None:
 
 def parse_value(text: str) -> Any:
     """A --set value: TOML scalar/array syntax when it parses, else the raw string."""
-    import tomllib
-
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

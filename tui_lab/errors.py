@@ -1,4 +1,16 @@
-"""Errors a user can fix. The CLI prints their message as one paragraph and exits 2."""
+"""Errors a user can fix, and the one-line description of a failure that is not theirs.
+
+A ``UserError``'s message says what is wrong, where, and how to fix it; the CLI prints it as
+one paragraph and exits 2, the TUI shows it in a notification. Any other exception inside a
+run fails that run only, described by ``describe_failure``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+MEMORY_WORDS = ("out of memory", "cannot allocate memory", "bad_alloc", "memoryerror")
 
 
 class UserError(Exception):
@@ -15,3 +27,22 @@ class DataError(UserError):
 
 class DeviceError(UserError):
     """A device that this machine does not have."""
+
+
+class ExportError(UserError):
+    """The out dir cannot be created or written (permissions, full disk)."""
+
+
+class ResumeError(UserError):
+    """A directory that cannot be resumed (not a tui-lab out dir, corrupt checkpoint)."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """``Type: message (at file:line)``, at most about 500 characters, with a hint when the
+    machine ran out of memory (torch words this differently per device and allocator)."""
+    text = f"{type(exc).__name__}: {exc}"
+    if any(word in text.lower() for word in MEMORY_WORDS):
+        text += " — out of memory: lower training.batch_size or use a smaller model."
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return text[:500] + where

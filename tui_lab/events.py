@@ -1,6 +1,10 @@
-"""The event stream: the only thing the engine says to the CLI, the exporter and the TUI.
+"""Everything the core says to the CLI, the files and the TUI: the event stream of training
+runs and searches, and the records those events carry.
 
-Events are small frozen dataclasses of plain numbers, safe to hand across threads.
+Events are small frozen dataclasses of plain values, safe to hand across threads. Training
+emits ``RunStarted`` … ``RunFinished`` per run and ``ExperimentFinished`` at the end of a
+comparison; a search adds ``TrialStarted``, ``TrialFinished``, ``ImportanceUpdated`` and
+``StudyFinished`` around the run events of its trials.
 """
 
 from __future__ import annotations
@@ -9,9 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["pending", "running", "paused", "completed", "stopped", "interrupted",
-                 "diverged", "failed"]  # fmt: skip
+Status = Literal[
+    "pending", "running", "paused", "completed", "stopped", "interrupted", "diverged", "failed"
+]
 FINAL_STATUSES = ("completed", "stopped", "interrupted", "diverged", "failed")
+
+
+# ---------------------------------------------------------------------------- training runs
 
 
 @dataclass(frozen=True)
@@ -82,3 +90,100 @@ class ExperimentFinished:
 
 Event = RunStarted | StepLogged | EpochEnded | RunStatusChanged | RunFinished | ExperimentFinished
 Listener = Callable[[Event], None]
+
+
+# ---------------------------------------------------------------------------- searches
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """One study of a search, as shown before launch."""
+
+    method: str  # grid, random or bayes; also the label of its runs and results
+    study: str
+    n_trials: int
+    epochs: int  # the most epochs one trial trains
+    budget_epochs: int  # trial-epochs if nothing is pruned: trials × epochs
+    cells: int | None  # grid cells (grid only)
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as stored: what the tables, files, TUI and expectations read."""
+
+    study: str
+    number: int
+    state: str  # Optuna's: COMPLETE, PRUNED, FAIL, RUNNING, WAITING
+    status: str  # ours: completed, pruned, diverged, failed, running, waiting, interrupted
+    value: float | None
+    params: dict[str, Any]  # dotted key → value (stored JSON text unless decoded)
+    epochs: int
+    seconds: float
+    pruned_at: int | None
+    reason: str
+    history: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    attempts: int = 1
+
+    @property
+    def final(self) -> dict[str, Any]:
+        """The last epoch's metrics ({} before the first epoch)."""
+        return self.history[-1] if self.history else {}
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """A finished (or stopped) study: its trials, the best, its test score and importance."""
+
+    plan: SearchPlan
+    status: str  # completed, stopped or interrupted
+    direction: str
+    records: tuple[TrialRecord, ...]
+    best: TrialRecord | None
+    best_config: dict[str, Any] | None
+    test: RunFinished | None  # the best configuration retrained once, evaluated on test once
+    importance: dict[str, float] | None
+    importance_note: str
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.records)
+
+    @property
+    def seconds(self) -> float:
+        """Total training time of the trials (evaluation excluded)."""
+        return sum(r.seconds for r in self.records)
+
+    @property
+    def trial_epochs(self) -> int:
+        return sum(r.epochs for r in self.records)
+
+
+@dataclass(frozen=True)
+class TrialStarted:
+    study: str
+    number: int
+    run: str  # the run name of this trial's training events
+    params: dict[str, Any]
+    attempt: int
+
+
+@dataclass(frozen=True)
+class TrialFinished:
+    record: TrialRecord
+
+
+@dataclass(frozen=True)
+class ImportanceUpdated:
+    """Optuna's importance over one study's finished trials (None, with why, until it exists)."""
+
+    study: str
+    importance: dict[str, float] | None
+    note: str
+
+
+@dataclass(frozen=True)
+class StudyFinished:
+    outcome: SearchOutcome
+
+
+SearchEvent = Event | TrialStarted | TrialFinished | ImportanceUpdated | StudyFinished
+SearchListener = Callable[[SearchEvent], None]

@@ -185,7 +185,7 @@ class LectureAdam(LectureOptimizer):
     buffers = ("m", "v")
 
     def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float):  # fmt: skip
+                 eps: float):
         super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
     def moments(self, g: Tensor, state: State, group: Group) -> tuple[Tensor, Tensor]:
@@ -213,9 +213,9 @@ class LectureAdamW(LectureAdam):
     which applies the same two terms as θ·(1 − ηλ) followed by the Adam step."""
 
     def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float, weight_decay: float):  # fmt: skip
+                 eps: float, weight_decay: float):
         LectureOptimizer.__init__(self, params, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                                  weight_decay=weight_decay)  # fmt: skip
+                                  weight_decay=weight_decay)
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         direction = self.adam_direction(g, state, group).add_(p, alpha=group["weight_decay"])
@@ -234,7 +234,7 @@ class LectureAMSGrad(LectureAdam):
     buffers = ("m", "v", "v_max")
 
     def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float, bias_correction: bool = False):  # fmt: skip
+                 eps: float, bias_correction: bool = False):
         super().__init__(params, lr, beta1, beta2, eps)
         self.bias_correction = bias_correction
 
@@ -261,7 +261,7 @@ class LectureAdaMax(LectureOptimizer):
     buffers = ("m", "u")
 
     def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float):  # fmt: skip
+                 eps: float):
         super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
@@ -286,7 +286,7 @@ class LectureNAdam(LectureAdam):
     schedule as ``momentum_schedule`` reproduces torch to float32 rounding (tested)."""
 
     def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float, momentum_schedule: MomentumSchedule | None = None):  # fmt: skip
+                 eps: float, momentum_schedule: MomentumSchedule | None = None):
         super().__init__(params, lr, beta1, beta2, eps)
         self.momentum_schedule = momentum_schedule
 

@@ -1,18 +1,20 @@
 """The Textual lab: choose options (Lab view), launch, and watch runs live (Compare view);
-search hyperparameters (Search view, which a search preset opens on).
+walk the 2-D toy problem (Toy view); search hyperparameters (Search view, which a search
+preset opens on).
 
-Training runs in one thread worker (``Experiment.run`` advances all runs of a comparison in
-lockstep); its events reach the UI as coalescing messages (see session.py). Quitting stops the
-experiment first, so the worker thread ends after its current step and the app exits at once.
+Each launch runs its job in a thread worker: a comparison's runs train side by side in the
+job's own worker threads (training/comparison.py), a search's trials likewise. Their items
+reach the UI through one bridge (ui/bridge.py): the app drains a session when its ``Arrived``
+message comes and shows the notices it returns. Quitting stops every job first, so the
+worker threads end after their current step and the app exits at once.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -22,26 +24,33 @@ from textual.worker import Worker, WorkerState
 
 from tui_lab.config import ExperimentConfig
 from tui_lab.errors import UserError
-from tui_lab.events import ExperimentFinished, RunFinished
 from tui_lab.presets import list_presets, load_preset
-from tui_lab.toy2d import Toy2DProblem
-from tui_lab.ui.compare_screen import CompareScreen
-from tui_lab.ui.draft import Draft
-from tui_lab.ui.history import X_AXES, XAxis
-from tui_lab.ui.lab_screen import LabScreen
-from tui_lab.ui.preset_picker import PresetPicker
-from tui_lab.ui.search_draft import SearchDraft
-from tui_lab.ui.search_screen import SearchScreen
-from tui_lab.ui.search_session import SearchSession
-from tui_lab.ui.session import Comparison, ComparisonFailed, EventsArrived
-from tui_lab.ui.toy_screen import ToyAnimation, ToyPointsArrived, ToyScreen
+from tui_lab.toy2d.runner import toy_problem
+from tui_lab.ui.bridge import Arrived, Notice
+from tui_lab.ui.model import LabModel
+from tui_lab.ui.screens.compare import CompareScreen
+from tui_lab.ui.screens.lab import LabScreen
+from tui_lab.ui.screens.preset_picker import PresetPicker
+from tui_lab.ui.screens.search import SearchScreen
+from tui_lab.ui.screens.toy import ToyScreen
+from tui_lab.ui.sessions.comparison import ComparisonSession
+from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToyAnimation
+from tui_lab.ui.state.comparison import X_AXES
+from tui_lab.ui.state.draft import Draft
+from tui_lab.ui.state.search_draft import SearchDraft
+
+ScreenT = TypeVar("ScreenT", bound=Screen)
+SCREENS_BY_MODE: dict[str, Callable[[LabModel], Screen]] = {
+    "lab": LabScreen,
+    "compare": CompareScreen,
+    "toy": ToyScreen,
+    "search": SearchScreen,
+}
 
 
 class LabApp(App[int]):
     CSS_PATH = "lab.tcss"
     TITLE = "tui-lab"
-    MODES: ClassVar[dict[str, type[Screen]]] = {"lab": LabScreen, "compare": CompareScreen, "toy": ToyScreen,
-                                                "search": SearchScreen}  # fmt: skip
     DEFAULT_MODE = "lab"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
@@ -53,127 +62,123 @@ class LabApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
-    def __init__(self, cfg: ExperimentConfig, overrides: dict[str, Any] | None = None,
-                 argv: list[str] | None = None, toy_seconds: float = 6.0,
-                 search_options: dict[str, Any] | None = None) -> None:  # fmt: skip
-        if cfg.search is not None:
-            self.DEFAULT_MODE = "search"  # type: ignore[misc]  # read by App.__init__
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        overrides: dict[str, Any] | None = None,
+        argv: list[str] | None = None,
+        toy_seconds: float = ANIMATION_SECONDS,
+        search_options: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
-        self.draft = Draft(cfg, overrides)
-        self.search_draft = SearchDraft(cfg, overrides) if cfg.search is not None else None
-        self.search_session: SearchSession | None = None
-        self.search_options = search_options or {}  # --storage, --study, --workers
-        self.argv = argv if argv is not None else ["tui-lab", *sys.argv[1:]]
-        self.comparison: Comparison | None = None
-        self.toy: ToyAnimation | None = None
-        self.toy_seconds = toy_seconds
-        self.x_axis: XAxis = "step"
-        self.smooth = False
-        self.last_export: Path | None = None
+        self.model = LabModel(
+            draft=Draft(cfg, overrides),
+            search_draft=SearchDraft(cfg, overrides) if cfg.search is not None else None,
+            argv=argv if argv is not None else ["tui-lab", *sys.argv[1:]],
+            search_options=search_options or {},
+            toy_seconds=toy_seconds,
+        )
+        for mode, screen in SCREENS_BY_MODE.items():
+            self.add_mode(mode, lambda screen=screen: screen(self.model))
+        self.first_mode = "search" if cfg.search is not None else "lab"
+
+    async def on_mount(self) -> None:
+        if self.first_mode != self.current_mode:
+            await self.switch_mode(self.first_mode)
 
     # ------------------------------------------------------------------ launching
 
-    @property
-    def training(self) -> bool:
-        return self.comparison is not None and not self.comparison.state.done
-
     async def action_launch(self) -> None:
-        if self.search_draft is not None and self.search_draft.preset is self.draft.preset:
+        model = self.model
+        if model.search_draft is not None and model.search_draft.preset is model.draft.preset:
             await self.switch_mode("search")
-            self._search_screen().action_launch()
+            screen = self.screen_of("search", SearchScreen)
+            if screen is not None:
+                screen.action_launch()
             return
-        if self.draft.preset.toy2d is not None:
+        if model.draft.preset.toy2d is not None:
             self.launch_toy()
             return
-        if self.training:
-            self.notify("A comparison is running; stop it (S in Compare) before launching another.",
-                        severity="warning")  # fmt: skip
+        if model.training:
+            self.notify(
+                "A comparison is running; stop it (S in Compare) before launching another.",
+                severity="warning",
+            )
             return
         if isinstance(self.screen, LabScreen) and self.screen.invalid_fields:
             self.notify("Fix the fields marked in red first.", severity="error")
             return
         try:
-            comparison = Comparison(self.draft.experiment_config(), self, self.argv)
+            session = ComparisonSession(model.draft.experiment_config(), self, model.argv)
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
-        self.comparison = comparison
+        model.comparison = session
         self.switch_mode("compare")
-        self.train(comparison)
+        self.train(session)
 
     @work(thread=True, exit_on_error=False, group="training", name="training")
-    def train(self, comparison: Comparison) -> None:
-        try:
-            comparison.experiment.run()
-        except UserError as exc:
-            self.post_message(ComparisonFailed(comparison, str(exc)))
+    def train(self, session: ComparisonSession) -> None:
+        session.train()
 
     def launch_toy(self) -> None:
         """Animate the toy preset's optimizers on f (a replay restarts the walk)."""
-        toy = self.draft.preset.toy2d
-        assert toy is not None
-        if self.toy is not None:
-            self.toy.stopped.set()
+        model = self.model
+        if model.toy is not None:
+            model.toy.stopped.set()
         try:
-            problem = Toy2DProblem.from_config(toy.with_overrides(self.draft.overrides))
+            problem = toy_problem(model.draft.preset, model.draft.overrides)
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
-        self.toy = ToyAnimation(problem, self, self.toy_seconds)
+        model.toy = ToyAnimation(problem, self, model.toy_seconds)
         self.switch_mode("toy")
-        self.animate_toy(self.toy)
+        self.animate_toy(model.toy)
 
     @work(thread=True, exit_on_error=False, group="toy", name="toy2d")
     def animate_toy(self, animation: ToyAnimation) -> None:
         animation.walk_all()
 
-    def on_toy_points_arrived(self, message: ToyPointsArrived) -> None:
-        message.animation.absorb()
+    def on_arrived(self, message: Arrived) -> None:
+        """A session's worker thread queued items: apply them and show what they mean."""
+        owner = message.relay.owner
+        if owner is None:
+            return
+        for notice in owner.absorb():
+            self.show_notice(notice)
 
-    def on_events_arrived(self, message: EventsArrived) -> None:
-        comparison = message.comparison
-        for event in comparison.absorb():
-            if isinstance(event, RunFinished) and event.status in ("failed", "diverged"):
-                why = event.error or (f"the loss blew up (NaN/inf or above training.diverge_loss) "
-                                      f"at step {event.diverged_at}")
-                self.notify(f"{event.run} {event.status}: {why}", severity="error", timeout=10)
-            elif isinstance(event, ExperimentFinished):
-                self.notify(f"{comparison.cfg.name}: {event.status}. Press e to export the results.")
-                self._compare_screen().show_results()
-
-    def on_comparison_failed(self, message: ComparisonFailed) -> None:
-        message.comparison.absorb()
-        message.comparison.state.fail_unfinished(message.error)
-        self.notify(message.error, title="Cannot start training", severity="error", timeout=15)
-        self._compare_screen().show_results()
+    def show_notice(self, notice: Notice) -> None:
+        self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=notice.timeout)
+        screen = self.screen_of("compare", CompareScreen)
+        if notice.final and screen is not None:
+            screen.show_results()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group == "training" and self.comparison is not None:
-            error = f"{type(event.worker.error).__name__}: {event.worker.error}"
-            self.comparison.state.fail_unfinished(error)
-            self.notify(error, title="Training crashed", severity="error", timeout=15)
-            self._compare_screen().show_results()
+        if event.state != WorkerState.ERROR:
+            return
+        error = f"{type(event.worker.error).__name__}: {event.worker.error}"
+        model = self.model
+        if event.worker.group == "training" and model.comparison is not None:
+            model.comparison.crashed(error)
+            self.show_notice(Notice(error, "Training crashed", "error", 15, final=True))
+        elif event.worker.group in ("search", "follow") and model.search is not None:
+            model.search.crashed(error)
+            self.show_notice(Notice(error, "Search crashed", "error", 15))
 
-    def _compare_screen(self) -> CompareScreen:
-        return self.get_screen_stack("compare")[0]  # type: ignore[return-value]
-
-    def _search_screen(self) -> SearchScreen:
-        return self.get_screen_stack("search")[0]  # type: ignore[return-value]
-
-    async def open_search(self, action: str | None = None) -> None:
-        """The Search view, then one of its actions (for the command palette)."""
-        await self.switch_mode("search")
-        if action is not None:
-            await self.screen.run_action(action)
+    def screen_of(self, mode: str, kind: type[ScreenT]) -> ScreenT | None:
+        """The base screen of ``mode``, if it was opened."""
+        screens = self._screens_of(mode)
+        return screens[0] if screens and isinstance(screens[0], kind) else None
 
     # ------------------------------------------------------------------ display options
 
     def action_cycle_x_axis(self) -> None:
-        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+        model = self.model
+        model.x_axis = X_AXES[(X_AXES.index(model.x_axis) + 1) % len(X_AXES)]
         self._redraw()
 
     def action_toggle_smoothing(self) -> None:
-        self.smooth = not self.smooth
+        self.model.smooth = not self.model.smooth
         self._redraw()
 
     def _redraw(self) -> None:
@@ -185,23 +190,26 @@ class LabApp(App[int]):
     def action_pick_preset(self) -> None:
         if not isinstance(self.screen, (LabScreen, SearchScreen)):
             self.switch_mode("lab")
-        self.push_screen(PresetPicker(list_presets(), self.draft.preset.name), self._load_preset)
+        self.push_screen(PresetPicker(list_presets(), self.model.draft.preset.name), self._load_preset)
 
     async def _load_preset(self, name: str | None) -> None:
         if name is None:
             return
         try:
             preset = load_preset(name)
-            self.draft = Draft(preset)
+            draft = Draft(preset)
         except UserError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
-        self.search_draft = SearchDraft(preset) if preset.search is not None else None
-        for mode, reload in (("lab", LabScreen.load_draft), ("search", SearchScreen.reload)):
-            for screen in self._screens_of(mode)[:1]:
-                await reload(screen)  # type: ignore[arg-type]
+        self.model.draft = draft
+        self.model.search_draft = SearchDraft(preset) if preset.search is not None else None
+        if (lab := self.screen_of("lab", LabScreen)) is not None:
+            await lab.load_draft()
+        if (search := self.screen_of("search", SearchScreen)) is not None:
+            await search.reload()
         in_lab = preset.search is not None and isinstance(self.screen, LabScreen)
-        self.notify(f"Loaded preset {name!r}." + (" It is a search: f5 opens the Search view." if in_lab else ""))
+        hint = " It is a search: f5 opens the Search view." if in_lab else ""
+        self.notify(f"Loaded preset {name!r}.{hint}")
 
     def _screens_of(self, mode: str) -> list[Screen]:
         try:
@@ -210,19 +218,27 @@ class LabApp(App[int]):
             return []
 
     def action_export(self, fmt: str = "csv") -> None:
-        if self.comparison is None:
+        session = self.model.comparison
+        if session is None:
             self.notify("Nothing to export yet: launch a comparison first.", severity="warning")
             return
         try:
-            self.last_export = self.comparison.export(fmt)
+            self.model.last_export = session.export(fmt)
         except UserError as exc:
             self.notify(str(exc), title="Export failed", severity="error", timeout=10)
             return
-        state = "" if self.comparison.state.done else " (a snapshot: training is still running)"
-        self.notify(f"Wrote {fmt.upper()} results to {self.last_export}/{state}", title="Exported",
-                    timeout=10)  # fmt: skip
+        state = "" if session.state.done else " (a snapshot: training is still running)"
+        self.notify(
+            f"Wrote {fmt.upper()} results to {self.model.last_export}/{state}", title="Exported", timeout=10
+        )
 
     # ------------------------------------------------------------------ palette, quitting
+
+    async def open_search(self, action: str | None = None) -> None:
+        """The Search view, then one of its actions (for the command palette)."""
+        await self.switch_mode("search")
+        if action is not None:
+            await self.screen.run_action(action)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -234,39 +250,40 @@ class LabApp(App[int]):
         yield SystemCommand("Export JSON", "Write results.json", lambda: self.action_export("json"))
         yield SystemCommand("Cycle x axis", "step → epoch → seconds", self.action_cycle_x_axis)
         yield SystemCommand("Toggle smoothing", "EMA-smooth the training loss", self.action_toggle_smoothing)
-        yield SystemCommand("Stop all runs", "Stop every run after its current step", self.stop_training)
+        yield SystemCommand("Stop all runs", "Stop every run after its current step", self.stop_jobs)
         yield SystemCommand("Search view", "Search space, budget, trials, importance", self.open_search)
-        yield SystemCommand("Launch search", "Run the Search view's search",
-                            lambda: self.open_search("launch"))  # fmt: skip
-        yield SystemCommand("Stop search", "Stop the search; its running trial is re-queued",
-                            lambda: self.open_search("stop"))  # fmt: skip
-        yield SystemCommand("Follow a study", "Attach to a study by storage URL (read-only)",
-                            lambda: self.open_search("attach"))  # fmt: skip
+        yield SystemCommand("Launch search", "Run the Search view's search", lambda: self.open_search("launch"))
+        yield SystemCommand(
+            "Stop search", "Stop the search; its running trial is re-queued", lambda: self.open_search("stop")
+        )
+        yield SystemCommand(
+            "Follow a study", "Attach to a study by storage URL (read-only)", lambda: self.open_search("attach")
+        )
         yield SystemCommand("Sort trials", "Trials table: by number or by value", lambda: self.open_search("sort"))
 
-    def stop_training(self, status: str = "stopped") -> None:
-        if self.comparison is not None:
-            self.comparison.experiment.stop(status)
-        if self.toy is not None:
-            self.toy.stopped.set()
-        if self.search_session is not None:
-            self.search_session.stop(status)
+    def stop_jobs(self, status: str = "stopped") -> None:
+        model = self.model
+        if model.comparison is not None:
+            model.comparison.stop("interrupted" if status == "interrupted" else "stopped")
+        if model.toy is not None:
+            model.toy.stopped.set()
+        if model.search is not None:
+            model.search.stop(status)
 
     async def action_quit(self) -> None:
-        self.stop_training("interrupted")
+        self.stop_jobs("interrupted")
         self.exit(0)
 
     def on_unmount(self) -> None:
-        self.stop_training("interrupted")
+        self.stop_jobs("interrupted")
 
 
-def run_app(cfg: ExperimentConfig, overrides: dict[str, Any],
-            search_options: dict[str, Any] | None = None) -> int:  # fmt: skip
+def run_app(cfg: ExperimentConfig, overrides: dict[str, Any], search_options: dict[str, Any] | None = None) -> int:
     """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
     searches it launches. Returns the process exit code."""
     app = LabApp(cfg, overrides, search_options=search_options)
     result = app.run()
     # The app's objects (widgets, histories, torch tensors) die with the process: freezing them
-    # spares the interpreter's final collection, which measured 2.2 s of a 2.5 s quit.
+    # spares the interpreter's final collection, which takes most of a quit otherwise.
     gc.freeze()
     return app.return_code or (result or 0)

@@ -1,0 +1,255 @@
+"""Nothing lost, no traceback on bad input, no hang: interrupts, kill -9, resume, full disk, fuzz."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from support import TINY_CNN, as_sets, rows
+
+from tui_lab.cli.args import build_parser, overrides_from_args
+from tui_lab.cli.main import main
+from tui_lab.errors import UserError
+from tui_lab.presets import load_preset
+
+SYNTH = as_sets({**TINY_CNN, "data.synthetic_size": 800})
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "tui_lab", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def wait_for_epochs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        path = out / "metrics.csv"
+        if path.exists() and len(rows(path)) >= n:
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    raise AssertionError("no epoch finished in time")
+
+
+def test_first_ctrl_c_stops_writes_and_exits_130(tmp_path):
+    out = tmp_path / "out"
+    proc = start("--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "200", "--out", str(out), *SYNTH)
+    wait_for_epochs(out, 3, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    summary = rows(out / "summary.csv")
+    assert {r["status"] for r in summary} == {"interrupted"} and len(summary) == 3
+    assert json.loads((out / "experiment.json").read_text())["status"] == "interrupted"
+    assert (out / "report.md").exists()
+
+
+def test_second_ctrl_c_exits_at_once(tmp_path):
+    proc = start("--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "200", "--out",
+                 str(tmp_path / "o"), *SYNTH)
+    wait_for_epochs(tmp_path / "o", 1, proc)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=10)
+    assert proc.returncode == 130
+
+
+def _learning(table: list[dict[str, str]]) -> list[tuple]:
+    return sorted((r["run"], r["epoch"], r["train_loss"], r["val_loss"], r["val_acc"]) for r in table)
+
+
+def test_kill_9_leaves_complete_files_and_resume_matches_an_uninterrupted_run(tmp_path):
+    args = ["--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "4", "--checkpoint", *SYNTH]
+    killed = tmp_path / "killed"
+    proc = start(*args, "--out", str(killed))
+    wait_for_epochs(killed, 4, proc)
+    proc.kill()
+    proc.wait()
+    for name in ("metrics.csv", "steps.csv", "summary.csv"):
+        text = (killed / name).read_text()
+        assert text.endswith("\n")
+        header, *body = list(csv.reader(text.splitlines()))
+        assert all(len(r) == len(header) for r in body), name
+    resumed = start("--resume", str(killed))
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert "resumed after epoch" in err
+    assert not list(killed.glob("**/.*.tmp"))  # a write cut short by the kill is cleared away
+
+    whole = tmp_path / "whole"
+    assert main([*args, "--out", str(whole)]) == 0
+    assert _learning(rows(killed / "metrics.csv")) == _learning(rows(whole / "metrics.csv"))
+    test_accs = lambda d: [(r["run"], r["test_acc"]) for r in rows(d / "summary.csv")]
+    assert test_accs(killed) == test_accs(whole)
+
+
+def test_checkpoints_load_with_weights_only(tmp_path):
+    import torch
+
+    out = tmp_path / "o"
+    assert main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "1", "--checkpoint",
+                 "--out", str(out), *SYNTH]) == 0
+    state = torch.load(out / "checkpoints" / "baseline.pt", weights_only=True)
+    assert state["epoch"] == 1 and "model" in state
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "o"
+    main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "1", "--checkpoint", "--out", str(out), *SYNTH])
+    rows_ = rows(out / "summary.csv")
+    rows_[0]["status"] = "interrupted"
+    with open(out / "summary.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows_[0]))
+        w.writeheader()
+        w.writerows(rows_)
+    (out / "checkpoints" / "baseline.pt").write_bytes(b"not a checkpoint")
+    assert main(["--resume", str(out)]) == 2
+    assert "baseline.pt" in capsys.readouterr().err
+
+
+def test_lr_10_diverges_at_a_step_and_the_siblings_finish(tmp_path):
+    out = tmp_path / "o"
+    cfg = tmp_path / "p.toml"
+    cfg.write_text('[[runs]]\nname = "wild"\nset = { "optimizer.name" = "sgd", "optimizer.lr" = 10.0 }\n'
+                   '[[runs]]\nname = "calm"\nset = { "optimizer.name" = "adam" }\n')
+    assert main(["--preset", str(cfg), "--export", "csv", "--epochs", "2", "--out", str(out), *SYNTH,
+                 "--set", "model.filters=[32, 64]", "--set", "model.hidden=128"]) == 0
+    summary = {r["run"]: r for r in rows(out / "summary.csv")}
+    assert summary["wild"]["status"] == "diverged" and int(summary["wild"]["diverged_at"]) >= 1
+    assert summary["calm"]["status"] == "completed"
+
+
+def test_unwritable_out_dir_is_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["--preset", "baseline_cnn", "--export", "csv", "--out", str(blocker / "out"), *SYNTH]) == 2
+    assert str(blocker / "out") in capsys.readouterr().err
+
+
+def test_full_disk_while_exporting_names_the_path_and_keeps_finished_files(tmp_path, monkeypatch, capsys):
+    from tui_lab.results import files
+
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) > 8:  # the first epoch's files are written, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    out = tmp_path / "o"
+    code = main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "5", "--out", str(out), *SYNTH])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and str(out) in err and "Traceback" not in err
+    assert len(rows(out / "metrics.csv")) >= 1
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_no_code_path_evaluates_text_as_python():
+    pattern = re.compile(r"(?<![\w.])(eval|exec|compile)\(|pickle\.loads?\(|__import__\(")
+    offenders = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in (ROOT / "tui_lab").rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
+
+
+KEYS = st.sampled_from(["optimizer.lr", "training.batch_size", "model.dropout", "data.dataset",
+                        "training.epochs", "model.filters", "schedule.name", "optimizer.name",
+                        "training.seed", "nope", "optimizer", "a.b.c", ""]) | st.text(max_size=20)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=KEYS, value=st.text(max_size=30))
+def test_fuzz_set_never_tracebacks(key, value):
+    cfg = load_preset("adam_vs_sgd")
+    try:
+        args = build_parser().parse_args(["--set", f"{key}={value}"])
+        cfg.resolved_runs(overrides_from_args(args))
+    except UserError:
+        pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=200) | st.builds(
+    lambda k, v: f"[base.{k}]\nx = {v}\n", st.sampled_from(["training", "model", "data", "zzz"]),
+    st.text(max_size=10)))
+def test_fuzz_preset_files_never_traceback(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fuzz") / "p.toml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass") if False else path.write_bytes(
+        text.encode("utf-8", "replace"))
+    try:
+        load_preset(str(path)).resolved_runs()
+    except UserError:
+        pass
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of sockets listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hexport = local.split(":")
+            if state == "0A" and int(hexport, 16) == port:
+                found.add(addr)
+    return found
+
+
+def test_served_lab_binds_loopback_only(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "tui_lab", "--serve", str(port)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening_addresses(port) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)
+        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_bad_serve_address_is_exit_2(capsys):
+    assert main(["--serve", "localhost:http"]) == 2
+    assert "HOST:PORT" in capsys.readouterr().err
+
+
+def test_kernel_larger_than_the_image_is_exit_2(capsys):
+    assert main(["--headless", *SYNTH, "--set", "data.synthetic_shape=[1, 8, 8]",
+                 "--set", "model.kernel_size=9"]) == 2
+    err = capsys.readouterr().err
+    assert "model.kernel_size=9" in err and "8×8" in err
+
+
+def test_corrupt_dataset_file_is_exit_2_naming_the_file(tmp_path, capsys):
+    from formats import write_mnist_family
+
+    folder = write_mnist_family(tmp_path / "MNIST" / "raw", gz=True)
+    target = folder / "t10k-images-idx3-ubyte.gz"
+    target.write_bytes(target.read_bytes()[:100])
+    assert main(["--headless", "--set", "data.dataset=mnist", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "t10k-images-idx3-ubyte.gz" in err and "Traceback" not in err

@@ -1,0 +1,131 @@
+"""Datasets in torchvision's on-disk formats, generated here, and the errors for bad files."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from formats import write_cifar, write_mnist_family
+
+from tui_lab.config import DataConfig
+from tui_lab.data.files import availability
+from tui_lab.data.tensors import augment, load_dataset
+from tui_lab.errors import DataError
+
+CPU = torch.device("cpu")
+
+
+def load(**kw):
+    return load_dataset(DataConfig(download=False, **kw), CPU)
+
+
+def test_mnist_raw_layout_of_torchvision(tmp_path):
+    write_mnist_family(tmp_path / "MNIST" / "raw", n_train=200, n_test=50)
+    data = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.1)
+    assert data.train.x.dtype == torch.uint8 and data.train.x.shape[1:] == (1, 28, 28)
+    assert (len(data.train), len(data.val), len(data.test)) == (180, 20, 50)
+    assert data.train.y.dtype == torch.int64 and int(data.train.y.max()) <= 9
+
+
+def test_fashion_gz_files_read_in_place(tmp_path):
+    folder = write_mnist_family(tmp_path / "flat", n_train=100, n_test=30, gz=True)
+    data = load(dataset="fashion_mnist", data_dir=folder, val_fraction=0.0)
+    assert (len(data.train), len(data.test)) == (100, 30)
+    assert data.source == str(folder)
+
+
+def test_cifar_python_batches(tmp_path):
+    write_cifar(tmp_path / "cifar-10-batches-py", per_batch=20, n_test=10)
+    data = load(dataset="cifar10", data_dir=tmp_path, val_fraction=0.2)
+    assert data.train.x.shape[1:] == (3, 32, 32)
+    assert (len(data.train), len(data.val), len(data.test)) == (80, 20, 10)
+    assert availability("cifar10", tmp_path)
+
+
+def test_split_is_deterministic_and_disjoint(tmp_path):
+    write_mnist_family(tmp_path / "MNIST" / "raw", n_train=300, n_test=20)
+    a = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.2)
+    x_val = a.val.x.clone()
+    b = load_dataset(DataConfig(dataset="mnist", data_dir=tmp_path, val_fraction=0.2, download=False, subset=None), CPU)
+    assert torch.equal(x_val, b.val.x)
+    train_rows = {bytes(r.numpy()) for r in a.train.x.flatten(1)}
+    assert not any(bytes(r.numpy()) in train_rows for r in a.val.x.flatten(1)[:20] if r.any())
+
+
+def test_subset_limits_training_images(tmp_path):
+    write_mnist_family(tmp_path / "MNIST" / "raw", n_train=300, n_test=20)
+    data = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.1, subset=100)
+    assert len(data.train) + len(data.val) == 100
+
+
+def test_missing_dataset_offline_names_paths_and_fix(tmp_path):
+    with pytest.raises(DataError) as err:
+        load(dataset="mnist", data_dir=tmp_path / "nowhere")
+    msg = str(err.value)
+    assert "mnist" in msg and str(tmp_path / "nowhere") in msg and "--data-dir" in msg
+
+
+def test_truncated_gz_is_a_clear_error(tmp_path):
+    folder = write_mnist_family(tmp_path / "MNIST" / "raw", gz=True)
+    target = folder / "train-images-idx3-ubyte.gz"
+    target.write_bytes(target.read_bytes()[:200])
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz"):
+        load(dataset="mnist", data_dir=tmp_path)
+
+
+def test_wrong_magic_number_is_a_clear_error(tmp_path):
+    folder = write_mnist_family(tmp_path / "MNIST" / "raw")
+    (folder / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x01" + bytes(100))
+    with pytest.raises(DataError, match="magic number"):
+        load(dataset="mnist", data_dir=tmp_path)
+
+
+def test_truncated_payload_is_a_clear_error(tmp_path):
+    folder = write_mnist_family(tmp_path / "MNIST" / "raw")
+    path = folder / "t10k-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(DataError, match="truncated"):
+        load(dataset="mnist", data_dir=tmp_path)
+
+
+class _Boom:
+    def __reduce__(self):
+        return (Path.touch, (Path("/tmp/tui-lab-pwned"),))
+
+
+def test_cifar_loader_never_runs_pickled_code(tmp_path):
+    folder = write_cifar(tmp_path / "cifar-10-batches-py", per_batch=4, n_test=4)
+    (folder / "data_batch_1").write_bytes(pickle.dumps({"data": _Boom(), "labels": [1]}))
+    Path("/tmp/tui-lab-pwned").unlink(missing_ok=True)
+    with pytest.raises(DataError, match="data_batch_1"):
+        load(dataset="cifar10", data_dir=tmp_path)
+    assert not Path("/tmp/tui-lab-pwned").exists()
+
+
+def test_synthetic_dataset_any_shape():
+    data = load(dataset="synthetic", synthetic_shape=(3, 16, 12), synthetic_classes=4, synthetic_size=200)
+    assert data.train.x.shape[1:] == (3, 16, 12) and data.num_classes == 4
+    assert data.train.x.dtype == torch.uint8
+
+
+def test_augment_keeps_shape_and_pixels():
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
+    out = augment(x, torch.Generator().manual_seed(0), pad=2)
+    assert out.shape == x.shape
+    nonzero = out[out != 0]
+    assert set(nonzero.tolist()) <= set(x.flatten().tolist())
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
+def test_debian_fashion_mnist_is_found_without_configuration():
+    data = load(dataset="fashion_mnist", val_fraction=0.1)
+    assert (len(data.train), len(data.val), len(data.test)) == (54_000, 6_000, 10_000)
+    assert data.source == "/usr/share/datasets/fashion-mnist"
+    with gzip.open("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz") as fh:
+        fh.read(8)
+        first = fh.read(1)[0]
+    assert int(data.test.y[0]) == first

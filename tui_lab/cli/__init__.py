@@ -1,0 +1,1 @@
+"""The headless command line: entry point, arguments, exit codes, console output, one module per job."""

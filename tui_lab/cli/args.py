@@ -1,0 +1,89 @@
+"""The command line: the parser and the dotted-key overrides its options stand for.
+
+No torch here: ``--help``, ``--version`` and argument errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, NoReturn
+
+from tui_lab import __version__
+from tui_lab.config import parse_value
+from tui_lab.errors import ConfigError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message}. Run `tui-lab --help` for the options.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="tui-lab",
+        description="A terminal training lab for deep-learning optimization. Without --export "
+        "or --headless it opens the interactive lab.",
+    )
+    p.add_argument("--preset", metavar="NAME|PATH", help="a preset name (see --list-presets) or .toml file")
+    p.add_argument("--export", choices=["csv", "json"], help="run headless and write result files")
+    p.add_argument("--headless", action="store_true", help="run headless without writing files")
+    p.add_argument("--out", type=Path, metavar="DIR", help="out dir (default runs/<preset>-<time>/)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help="dataset folder (default $TUI_LAB_DATA or the user cache)")
+    p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs per run")
+    p.add_argument("--max-steps", type=int, metavar="N", help="cap on optimizer steps per run")
+    p.add_argument("--seed", type=int, metavar="N")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="sets",
+        help="override any option, e.g. --set optimizer.lr=0.01 (repeatable)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        action="store_true",
+        help="save each run after every epoch into OUT/checkpoints (needs --export)",
+    )
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="continue an interrupted --export run from its last completed epochs",
+    )
+    p.add_argument("--storage", metavar="URL", help="search: Optuna storage URL (e.g. postgresql://...)")
+    p.add_argument("--study", metavar="NAME", help="search: study name shared by several processes")
+    p.add_argument("--workers", type=int, metavar="N", help="search: concurrent trial processes")
+    p.add_argument(
+        "--serve",
+        metavar="[HOST:]PORT",
+        help="serve the lab to a browser (binds 127.0.0.1 unless a HOST is given)",
+    )
+    p.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    p.add_argument("--version", action="version", version=f"tui-lab {__version__}")
+    return p
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """--set pairs plus the shortcut options, as dotted keys (validated later, in one place)."""
+    out: dict[str, Any] = {}
+    for item in args.sets:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(
+                f"--set {item!r} is not KEY=VALUE; write e.g. --set optimizer.lr=0.01 "
+                "(keys are dotted paths like training.batch_size)."
+            )
+        out[key] = parse_value(value.strip())
+    shortcuts = {
+        "training.device": args.device,
+        "training.epochs": args.epochs,
+        "training.max_steps": args.max_steps,
+        "training.seed": args.seed,
+        "data.data_dir": str(args.data_dir) if args.data_dir else None,
+    }
+    out.update({k: v for k, v in shortcuts.items() if v is not None})
+    return out

@@ -1,0 +1,1 @@
+"""Model architectures: what each is (catalog) and how it is built (build)."""

@@ -1,0 +1,1 @@
+"""What a job leaves behind: result tables, their files, experiment.json, checks, report.md."""

@@ -1,0 +1,157 @@
+"""``report.md``: what was compared, the results, the expectations, and the curves drawn as text
+(plotext), so a student can hand in one file. Every kind of job builds its report from the
+same pieces (``report_head``, ``markdown_table``, ``expectations_section``, ``chart_block``);
+a comparison's (``comparison_report``) is built from the recorder's tables only."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import plotext as plt
+
+from tui_lab.results.checks import ExpectationResult
+from tui_lab.results.columns import SUMMARY
+from tui_lab.results.recorder import ResultsRecorder
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+MARKERS = ["•", "+", "x", "o", "*", "#", "@", "%", "=", "~", "^", "&"]
+
+
+def text_chart(series: dict[str, tuple[list[float], list[float]]], title: str, xlabel: str,
+               ylabel: str, width: int = 90, height: int = 20) -> str:
+    """Overlay each named (x, y) series in one plotext chart, as plain text (no colour codes)."""
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    for i, (name, (xs, ys)) in enumerate(series.items()):
+        pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
+        if pts:
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker=MARKERS[i % len(MARKERS)])
+    plt.title(title)
+    plt.xlabel(xlabel)
+    plt.ylabel(ylabel)
+    return "\n".join(line.rstrip() for line in _ANSI.sub("", plt.build()).splitlines())
+
+
+def downsample(xs: list[float], ys: list[float], n: int = 180) -> tuple[list[float], list[float]]:
+    if len(xs) <= n:
+        return xs, ys
+    step = len(xs) / n
+    idx = [int(i * step) for i in range(n)] + [len(xs) - 1]
+    return [xs[i] for i in idx], [ys[i] for i in idx]
+
+
+def log10_or_none(v: float) -> float | None:
+    """Learning rates are drawn as log10 on a linear axis (plotext 5's log axes crash)."""
+    return math.log10(v) if v > 0 else None
+
+
+def _cell(v: Any) -> str:
+    if v is None or v == "":
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    return head + "".join("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |\n" for r in rows)
+
+
+def differing_settings(runs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """For each run, the dotted settings whose value differs between runs (what was compared)."""
+
+    def flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[f"{prefix}{k}"] = v
+        return out
+
+    flats = {name: flat(cfg) for name, cfg in runs.items()}
+    keys = sorted({k for f in flats.values() for k in f})
+    varying = [k for k in keys if len({repr(f.get(k)) for f in flats.values()}) > 1]
+    return {name: {k: f.get(k) for k in varying} for name, f in flats.items()}
+
+
+def report_head(meta: dict[str, Any]) -> list[str]:
+    """Title, description, the lecture it reproduces and the command that made it."""
+    lines = [f"# {meta['preset']}: report", ""]
+    if meta.get("description"):
+        lines += [meta["description"], ""]
+    where = " · ".join(x for x in (meta.get("lecture"), meta.get("step")) if x)
+    if where:
+        lines += [f"Reproduces: {where}", ""]
+    return lines + [f"Command: `{' '.join(meta.get('command') or [])}`", ""]
+
+
+def expectations_section(expectations: list[ExpectationResult]) -> list[str]:
+    if not expectations:
+        return []
+    lines = ["## Expectations", ""]
+    lines += [
+        f"- **{e.label}** — {e.text} " + (f"(`{e.check}`)" if e.applies else f"({e.detail})")
+        for e in expectations
+    ]
+    return [*lines, ""]
+
+
+def chart_block(series: dict[str, tuple[list[float], list[float]]], title: str, xlabel: str,
+                ylabel: str) -> list[str]:
+    """A text chart as a fenced block, or nothing when no series has a point."""
+    if not any(xs for xs, _ in series.values()):
+        return []
+    return ["```text", text_chart(series, title, xlabel, ylabel), "```", ""]
+
+
+def comparison_report(
+    meta: dict[str, Any], recorder: ResultsRecorder, expectations: list[ExpectationResult]
+) -> str:
+    lines = report_head(meta)
+    diff = differing_settings(meta["runs"])
+    first = next(iter(meta["runs"].values()))
+    t = first["training"]
+    setting = (
+        f"Dataset `{first['data']['dataset']}`, model `{first['model']['arch']}`, "
+        f"{t['epochs']} epoch(s), batch size {t['batch_size']}, seed {t['seed']}."
+    )
+    lines += ["## What was compared", "", setting, ""]
+    if any(diff.values()):
+        cols = ["run", *next(iter(diff.values()))]
+        lines.append(markdown_table(cols, [{"run": n, **d} for n, d in diff.items()]))
+    lines += ["## Results", "", markdown_table(SUMMARY[:-1], recorder.summary_rows())]
+    lines += expectations_section(expectations)
+    lines += ["## Learning curves", ""]
+    names = list(meta["runs"])
+    tables = recorder.tables()
+    per_epoch = {n: [m for m in tables["metrics"] if m["run"] == n] for n in names}
+    per_step = {n: [s for s in tables["steps"] if s["run"] == n] for n in names}
+    charts = [
+        (
+            {n: downsample([s["step"] for s in v], [s["loss"] for s in v]) for n, v in per_step.items()},
+            "training loss per logged step", "step", "loss",
+        ),
+        (
+            {n: ([m["epoch"] for m in v], [m["val_acc"] for m in v]) for n, v in per_epoch.items()},
+            "validation accuracy per epoch", "epoch", "accuracy",
+        ),
+        (
+            {n: ([m["epoch"] for m in v], [m["val_loss"] for m in v]) for n, v in per_epoch.items()},
+            "validation loss per epoch", "epoch", "loss",
+        ),
+        (
+            {
+                n: downsample([s["epoch"] for s in v], [log10_or_none(s["lr"]) for s in v])
+                for n, v in per_step.items()
+            },
+            "learning rate (log10) over epochs", "epoch", "log10(lr)",
+        ),
+    ]
+    for series, title, xlabel, ylabel in charts:
+        lines += chart_block(series, title, xlabel, ylabel)
+    return "\n".join(lines)

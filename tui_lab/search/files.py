@@ -1,0 +1,181 @@
+"""A search's result files, derived from the study storage (so every process's trials and the
+trials of earlier, killed runs are included): ``trials.csv`` (a row per trial),
+``metrics.csv`` (a row per trial per epoch), ``summary.csv`` (the best trial of each study,
+retrained and tested once) and ``experiment.json``; ``--export json`` puts the same tables in
+``results.json``, and report.md closes the search. Written atomically after every trial.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tui_lab.config import ExperimentConfig, RunConfig
+from tui_lab.events import SearchEvent, SearchOutcome, SearchPlan, StudyFinished, TrialFinished, TrialRecord
+from tui_lab.results.checks import ExpectationResult, expectation_rows
+from tui_lab.results.columns import BEST_TRIALS, EXPECTATIONS, SUMMARY, TRIAL_METRICS, TRIALS, TRIALS_TAIL
+from tui_lab.results.files import atomic_write, csv_text, default_out_dir, prepare_out_dir
+from tui_lab.results.manifest import manifest, now
+from tui_lab.search.study import JOURNAL_NAME, fingerprint
+
+
+def trial_rows(records: list[TrialRecord]) -> tuple[list[str], list[dict[str, Any]]]:
+    keys = list(dict.fromkeys(k for r in records for k in r.params))
+    rows = [
+        {"study": r.study, "number": r.number, "state": r.state, "status": r.status,
+         "value": r.value, **r.params, "epochs": r.epochs, "seconds": r.seconds,
+         "pruned_at_epoch": r.pruned_at, "attempts": r.attempts, "reason": r.reason}
+        for r in records
+    ]
+    return [*TRIALS, *keys, *TRIALS_TAIL], rows
+
+
+def metric_rows(records: list[TrialRecord]) -> list[dict[str, Any]]:
+    return [{"study": r.study, "trial": r.number, **epoch} for r in records for epoch in r.history]
+
+
+def best_rows(outcomes: list[SearchOutcome]) -> list[dict[str, Any]]:
+    rows = []
+    for o in outcomes:
+        if o.best is None:
+            continue
+        test = {k: getattr(o.test, k) for k in SUMMARY} if o.test is not None else {}
+        rows.append({"study": o.plan.study, "trial": o.best.number, "value": o.best.value, **test})
+    return rows
+
+
+def outcome_summary(o: SearchOutcome) -> dict[str, Any]:
+    """One study's results in experiment.json (and what expectation checks read)."""
+    best = o.best
+    return {
+        "study": o.plan.study, "method": o.plan.method, "status": o.status,
+        "n_trials": o.plan.n_trials, "budget_epochs": o.plan.budget_epochs,
+        "trial_epochs": o.trial_epochs, "seconds": round(o.seconds, 3),
+        "counts": {s: o.count(s) for s in ("completed", "pruned", "diverged", "failed")},
+        "best": None if best is None else {
+            "trial": best.number, "value": best.value, "params": best.params,
+            "val_acc": best.final.get("val_acc"), "val_loss": best.final.get("val_loss"),
+            "config": o.best_config,
+            "test_acc": o.test.test_acc if o.test else None,
+            "test_loss": o.test.test_loss if o.test else None,
+        },
+        "importance": o.importance, "importance_note": o.importance_note,
+    }
+
+
+def search_key(cfg: ExperimentConfig, base: RunConfig, plans: list[SearchPlan]) -> str:
+    """Names a search across runs of the same command: how a re-run finds its directory."""
+    assert cfg.search is not None
+    return fingerprint(
+        {
+            "preset": cfg.name,
+            "plans": [vars(p) for p in plans],
+            "search": cfg.search.model_dump(mode="json"),
+            "base": base.model_dump(mode="json"),
+        }
+    )
+
+
+def search_manifest(
+    cfg: ExperimentConfig,
+    base: RunConfig,
+    plans: list[SearchPlan],
+    storage: str,
+    command: list[str] | None,
+) -> dict[str, Any]:
+    assert cfg.search is not None
+    return manifest(
+        cfg,
+        command,
+        storage=storage,
+        search=cfg.search.model_dump(mode="json"),
+        base=base.model_dump(mode="json"),
+        plans=[vars(p) for p in plans],
+        fingerprint=search_key(cfg, base, plans),
+        status="running",
+    )
+
+
+class SearchDirectory:
+    """Listener that rewrites the result files after every finished trial and study."""
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: str | None,
+        meta: dict[str, Any],
+        snapshot: Callable[[], list[TrialRecord]],
+    ) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.meta = meta
+        self.snapshot = snapshot
+        self.outcomes: list[SearchOutcome] = []
+
+    def __call__(self, event: SearchEvent) -> None:
+        if isinstance(event, StudyFinished):
+            self.outcomes.append(event.outcome)
+        if isinstance(event, (TrialFinished, StudyFinished)):
+            self.write()
+
+    def write(
+        self,
+        status: str | None = None,
+        expectations: list[ExpectationResult] | None = None,
+        report: str | None = None,
+    ) -> None:
+        meta = dict(self.meta, updated=now())
+        tables: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+        if status is not None:
+            meta["status"] = status
+        meta["studies"] = {o.plan.method: outcome_summary(o) for o in self.outcomes}
+        if expectations is not None:
+            meta["expectations"] = [vars(e) | {"label": e.label} for e in expectations]
+        files = {"experiment.json": json.dumps(meta, indent=2, default=str)}
+        if self.fmt is not None:
+            records = self.snapshot()
+            columns, trials = trial_rows(records)
+            tables.update(
+                trials=(columns, trials),
+                metrics=(TRIAL_METRICS, metric_rows(records)),
+                summary=(BEST_TRIALS, best_rows(self.outcomes)),
+            )
+            if expectations is not None:
+                tables["expectations"] = (EXPECTATIONS, expectation_rows(expectations))
+            if self.fmt == "csv":
+                files.update({f"{name}.csv": csv_text(c, rows) for name, (c, rows) in tables.items()})
+            else:
+                payload = {"experiment": meta, **{name: rows for name, (_, rows) in tables.items()}}
+                files["results.json"] = json.dumps(payload, indent=2, default=str)
+        if report is not None:
+            files["report.md"] = report
+        for name, text in files.items():
+            atomic_write(self.path / name, text)
+
+
+def saved_run(path: Path) -> dict[str, Any]:
+    """The experiment.json of a run directory ({} if there is none)."""
+    try:
+        return json.loads((path / "experiment.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def find_resumable(root: Path, preset: str, key: str) -> Path | None:
+    """The newest ``root/<preset>-*`` directory holding an unfinished run of this same search."""
+    for path in sorted(root.glob(f"{preset}-*"), reverse=True):
+        meta = saved_run(path)
+        if meta.get("fingerprint") == key and meta.get("status") in ("running", "interrupted", "stopped"):
+            return path
+    return None
+
+
+def resolve_run_dir(out: Path | None, preset: str, key: str) -> Path:
+    """The search's directory: ``out``, else the newest unfinished run of this same search
+    under runs/ (the same command resumes it), else a new one."""
+    if out is None:
+        out = find_resumable(Path("runs"), preset, key) or default_out_dir(preset)
+    same = (Path(out) / JOURNAL_NAME).exists() or saved_run(Path(out)).get("fingerprint") == key
+    return prepare_out_dir(out, resume=same)

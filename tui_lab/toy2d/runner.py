@@ -1,0 +1,70 @@
+"""The toy job, the one runner both the headless CLI and the TUI use: the problem a toy preset
+and its ``toy2d.*`` overrides describe, every optimizer's path on it, the preset's
+expectations, and the result files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_lab.config import ExperimentConfig
+from tui_lab.errors import ConfigError
+from tui_lab.results.checks import ExpectationResult, check_all, validate_checks
+from tui_lab.results.files import atomic_write, default_out_dir, prepare_out_dir
+from tui_lab.toy2d.checks import check_functions
+from tui_lab.toy2d.files import results_files, toy_manifest
+from tui_lab.toy2d.problem import Toy2DProblem, Trajectory, summarize, walk
+
+
+def toy_problem(cfg: ExperimentConfig, overrides: dict[str, Any] | None = None) -> Toy2DProblem:
+    """The problem of a toy preset with ``toy2d.*`` overrides applied (validated)."""
+    if cfg.toy2d is None:
+        raise ConfigError(f"Preset {cfg.name!r} has no [toy2d] table; it is not a toy problem.")
+    validate_checks(cfg.expect, check_functions([]))
+    return Toy2DProblem.from_config(cfg.toy2d.with_overrides(overrides or {}))
+
+
+def run_toy2d(problem: Toy2DProblem) -> list[Trajectory]:
+    """Every run's whole path at once."""
+    return [summarize(problem, run, list(walk(problem, run))) for run in problem.runs]
+
+
+@dataclass(frozen=True)
+class ToyResult:
+    problem: Toy2DProblem
+    trajectories: list[Trajectory]
+    expectations: list[ExpectationResult]
+    out_dir: Path | None
+
+
+def conclude_toy(
+    cfg: ExperimentConfig,
+    problem: Toy2DProblem,
+    trajectories: list[Trajectory],
+    *,
+    command: list[str],
+    out: Path | None = None,
+    fmt: str | None = None,
+) -> ToyResult:
+    """Check the expectations on walked paths and, with ``fmt``, write the result files."""
+    expectations = check_all(cfg.expect, check_functions(trajectories))
+    out_dir = None
+    if fmt is not None:
+        out_dir = prepare_out_dir(out or default_out_dir(cfg.name))
+        meta = toy_manifest(cfg, problem, command)
+        for name, text in results_files(meta, problem, trajectories, expectations, fmt).items():
+            atomic_write(out_dir / name, text)
+    return ToyResult(problem, trajectories, expectations, out_dir)
+
+
+def run_toy_job(
+    cfg: ExperimentConfig,
+    overrides: dict[str, Any] | None = None,
+    *,
+    command: list[str],
+    out: Path | None = None,
+    fmt: str | None = None,
+) -> ToyResult:
+    problem = toy_problem(cfg, overrides)
+    return conclude_toy(cfg, problem, run_toy2d(problem), command=command, out=out, fmt=fmt)

@@ -1,0 +1,1 @@
+"""The training side: one run, a comparison of runs, checkpoints and the comparison job."""

@@ -1,0 +1,172 @@
+"""A comparison: several runs advanced together and one event stream for all of them.
+
+Runs advance a few steps at a time (``log_every``), so a person watching sees every curve
+move. On CPU, worker threads — one per core, each with its share of torch's threads — take
+the next waiting run from a shared queue: for small CNNs two 1-thread workers keep two cores
+busier than one 2-thread loop (bench/many_runs.py). On a GPU one thread advances the runs in
+lockstep. Each run draws from its own generators, so its numbers do not depend on the order in
+which the workers reach it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tui_lab.config import ExperimentConfig, RunConfig
+from tui_lab.errors import UserError, describe_failure
+from tui_lab.events import Event, ExperimentFinished, Listener, RunFinished, Status
+from tui_lab.training.numerics import resolve_device
+from tui_lab.training.run import Run
+
+
+class Comparison:
+    """The runs of a preset (or of the Lab's edited comparison), one event stream for all."""
+
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        overrides: dict[str, Any] | None = None,
+        listeners: Iterable[Listener] = (),
+        checkpoint_dir: Path | None = None,
+    ):
+        self.cfg = cfg
+        self.runs_config: list[tuple[str, RunConfig]] = cfg.resolved_runs(overrides)
+        self.listeners: list[Listener] = list(listeners)
+        self._emit_lock = threading.RLock()  # listeners see one event at a time
+        self._stop = threading.Event()
+        self._stop_status: Status = "stopped"
+        self.listener_error: UserError | None = None
+        self.runs = [
+            Run(name, rc, i, self.emit, checkpoint_dir) for i, (name, rc) in enumerate(self.runs_config)
+        ]
+
+    def emit(self, event: Event) -> None:
+        """Deliver to every listener. A listener's user error (the out dir filled up) stops
+        the experiment cleanly and is raised by ``run()`` once everything has stopped."""
+        with self._emit_lock:
+            self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except UserError as exc:
+                if self.listener_error is None:
+                    self.listener_error = exc
+                    self.stop("stopped")
+
+    def run_named(self, name: str) -> Run:
+        return next(r for r in self.runs if r.name == name)
+
+    def stop(self, status: Status = "stopped") -> None:
+        """Stop every run after its current step (thread-safe)."""
+        self._stop_status = status
+        self._stop.set()
+        for run in self.runs:
+            run.stop(status)
+
+    def prepare(self) -> None:
+        """Load data and build every run; a user error (missing data, bad device) is raised
+        here, before any training, so the caller can report it and exit cleanly."""
+        for run in self.runs:
+            if run.parts is None and not run.done:
+                self._guard(run, run.setup, user_errors=True)
+
+    def run(self, slice_steps: int | None = None) -> list[RunFinished]:
+        """Train every run to its end; returns their results in run order."""
+        self.prepare()
+        # Sized by every run of the comparison, not the unfinished ones: a run's torch thread
+        # count (and so its float rounding) is the same when it is resumed with fewer siblings.
+        workers, threads = self.parallelism(len(self.runs))
+        waiting = [r for r in self.runs if not r.done]
+        advance_in_workers(waiting, workers, threads, lambda run: self._advance(run, slice_steps))
+        status = self.status
+        results = tuple(r.result for r in self.runs if r.result is not None)
+        self.emit(ExperimentFinished(status=status, results=results))
+        if self.listener_error is not None:
+            raise self.listener_error
+        return list(results)
+
+    @property
+    def status(self) -> Any:
+        """completed, or why the comparison ended early (stopped, interrupted)."""
+        return self._stop_status if self._stop.is_set() else "completed"
+
+    def parallelism(self, runs: int) -> tuple[int, int]:
+        """(worker threads, torch threads per worker) for a comparison of ``runs`` runs."""
+        on_cpu = all(resolve_device(cfg.training.device).type == "cpu" for _, cfg in self.runs_config)
+        return side_by_side(self.runs_config[0][1].training.workers, on_cpu, runs)
+
+    def _advance(self, run: Run, slice_steps: int | None) -> bool:
+        """One slice of ``run``; False once it has finished."""
+        self._guard(run, lambda: run.advance(slice_steps or run.cfg.training.log_every))
+        if run.paused and not run.done and not self._stop.is_set():
+            time.sleep(0.02)  # all paused: don't spin
+        return not run.done
+
+    def _guard(self, run: Run, fn, user_errors: bool = False) -> None:
+        """Run ``fn``; an exception fails this run only (a user error aborts when asked)."""
+        try:
+            fn()
+        except UserError as exc:
+            if user_errors:
+                raise
+            run.fail(describe_failure(exc))
+        except Exception as exc:  # noqa: BLE001 - a run's crash must not take the others down
+            run.fail(describe_failure(exc))
+
+
+def side_by_side(requested: int | None, on_cpu: bool, jobs: int) -> tuple[int, int]:
+    """(worker threads, torch threads each) for ``jobs`` runs or trials trained side by side:
+    ``training.workers`` if set, else one worker per core on CPU and a single one on a GPU."""
+    cores = torch.get_num_threads()
+    workers = requested if requested is not None else (cores if on_cpu else 1)
+    workers = max(1, min(workers, jobs))
+    return workers, max(1, cores // workers)
+
+
+def advance_in_workers(runs: list[Run], workers: int, threads: int,
+                       advance: Callable[[Run], bool]) -> None:
+    """Advance ``runs`` until each is finished: ``workers`` threads (the calling thread when 1),
+    each using ``threads`` torch threads (or the run's ``training.threads``), take the next
+    waiting run from a shared queue, call ``advance(run)`` (False: finished) and requeue it. A
+    run is only ever in one worker's hands, so its events stay in order."""
+    waiting, lock = deque(runs), threading.Lock()
+
+    def work() -> None:
+        before = torch.get_num_threads()
+        try:
+            while True:
+                with lock:
+                    if not waiting:
+                        return
+                    run = waiting.popleft()
+                use_threads(run.cfg.training.threads or threads)
+                if advance(run):
+                    with lock:
+                        waiting.append(run)
+        finally:
+            use_threads(before)
+
+    if workers <= 1:
+        work()
+        return
+    pool = [threading.Thread(target=work, name=f"tui-lab-worker-{i}", daemon=True) for i in range(workers)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+
+def use_threads(count: int) -> None:
+    """``training.threads``: torch's CPU threads for this run's steps. On a CPU shared with
+    other work, fewer threads than cores can be much faster (bench/README.md)."""
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)

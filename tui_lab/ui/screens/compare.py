@@ -1,0 +1,146 @@
+"""The Compare view: live charts of every run overlaid, the runs table and, as runs finish, the
+results table and the preset's expectations. It redraws on a clock (a few Hz), not per event."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from tui_lab.training.run import Run
+from tui_lab.ui.model import LabModel
+from tui_lab.ui.sessions.comparison import ComparisonSession
+from tui_lab.ui.state.comparison import METRICS
+from tui_lab.ui.widgets.charts import MetricChart
+from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
+from tui_lab.ui.widgets.runs_table import RunsTable
+
+REDRAW_HZ = 1  # every redraw is UI-thread CPU taken from training on a busy CPU (bench/tui_overhead.py)
+
+
+class CompareScreen(Screen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_pause_run", "Pause/resume run", id="pause-run"),
+        Binding("s", "stop_run", "Stop run", id="stop-run"),
+        Binding("p", "toggle_pause_all", "Pause/resume all", id="pause-all"),
+        Binding("S", "stop_all", "Stop all", id="stop-all"),
+        Binding("x", "app.cycle_x_axis", "x axis", id="x-axis"),
+        Binding("m", "app.toggle_smoothing", "Smoothing", id="smoothing"),
+        Binding("e", "app.export('csv')", "Export", id="export"),
+        Binding("t", "toggle_table", "Tables", id="toggle-table"),
+    ]
+
+    def __init__(self, model: LabModel) -> None:
+        super().__init__()
+        self.model = model
+        self._status_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="compare-status")
+        with Grid(id="charts"):
+            for metric in METRICS:
+                yield MetricChart(metric, id=f"chart-{metric.replace('_', '-')}")
+        with TabbedContent(id="tables"):
+            with TabPane("Runs", id="tab-runs"):
+                yield RunsTable(id="runs-table")
+            with TabPane("Results", id="tab-results"):
+                yield ResultsTable(id="results-table")
+            with TabPane("Expectations", id="tab-expectations"), VerticalScroll():
+                yield ExpectationsView(id="expectations")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / REDRAW_HZ, self.redraw)
+        self.query_one(RunsTable).focus()
+        self.redraw()
+
+    @property
+    def comparison(self) -> ComparisonSession | None:
+        return self.model.comparison
+
+    def redraw(self) -> None:
+        """Bring charts and tables up to the event stream; cheap when nothing changed."""
+        if not self.is_current:
+            return
+        comparison, model = self.comparison, self.model
+        if comparison is None:
+            self._status("Nothing launched yet: choose options in the Lab (f2) and press ctrl+r.")
+            return
+        state = comparison.state
+        for chart in self.query(MetricChart):
+            chart.update_from(state, model.x_axis, model.smooth)
+        self.query_one(RunsTable).show(state)
+        self.query_one(ResultsTable).show(state)
+        expectations = comparison.expectations
+        self.query_one(ExpectationsView).show(comparison.cfg.expect, expectations)
+        counts: dict[str, int] = {}
+        for run in state.runs.values():
+            counts[run.status] = counts.get(run.status, 0) + 1
+        summary = " · ".join(f"{n} {status}" for status, n in counts.items())
+        applicable = [e for e in expectations or [] if e.applies]
+        if applicable:
+            summary += f" · {sum(e.label == 'met' for e in applicable)}/{len(applicable)} expectations met"
+        smooth = "on" if model.smooth else "off"
+        self._status(
+            f"[b]{comparison.cfg.name}[/b]  {summary}   x: {model.x_axis} (x) · smoothing: {smooth} (m)"
+        )
+
+    def _status(self, text: str) -> None:
+        """Update the status line only when it changed (an update re-lays out the screen)."""
+        if text != self._status_text:
+            self._status_text = text
+            self.query_one("#compare-status", Static).update(text)
+
+    def show_results(self) -> None:
+        """Training is over: the final numbers at once (not at the next tick), on the Results tab."""
+        self.query_one(TabbedContent).active = "tab-results"
+        self.redraw()
+
+    # ------------------------------------------------------------------ run controls
+
+    def _selected(self) -> Run | None:
+        name = self.query_one(RunsTable).selected_run
+        if self.comparison is None or name is None:
+            return None
+        return self.comparison.job.comparison.run_named(name)
+
+    def action_toggle_pause_run(self) -> None:
+        run = self._selected()
+        if run is None or run.done:
+            return
+        if run.paused:
+            run.resume()
+        else:
+            run.pause()
+        self.notify(f"{run.name}: {'pausing' if run.paused else 'resuming'}", timeout=2)
+
+    def action_stop_run(self) -> None:
+        run = self._selected()
+        if run is not None and not run.done:
+            run.stop()
+            self.notify(f"{run.name}: stopping after the current step", timeout=2)
+
+    def action_toggle_pause_all(self) -> None:
+        if self.comparison is None:
+            return
+        active = [r for r in self.comparison.job.runs if not r.done]
+        pause = any(not r.paused for r in active)
+        for run in active:
+            run.pause() if pause else run.resume()
+        if active:
+            self.notify("pausing all runs" if pause else "resuming all runs", timeout=2)
+
+    def action_stop_all(self) -> None:
+        if self.comparison is not None and not self.comparison.state.done:
+            self.comparison.stop()
+            self.notify("stopping all runs after their current step", timeout=2)
+
+    def action_toggle_table(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        order = ["tab-runs", "tab-results", "tab-expectations"]
+        tabs.active = order[(order.index(tabs.active) + 1) % len(order)]

@@ -1,0 +1,190 @@
+"""The Lab view: the runs of the comparison on the left, the option panels of the selected run
+on the right. Every edit goes through the draft (and so through the core's validation)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    Label,
+    ListItem,
+    ListView,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from tui_lab.errors import UserError
+from tui_lab.ui.model import LabModel
+from tui_lab.ui.state.draft import Draft
+from tui_lab.ui.widgets.config_panels import PANELS, ConfigPanel
+
+
+class RunsList(ListView):
+    """The comparison's runs; the highlighted one is the run the panels edit."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("plus,a", "screen.add_run", "Add run", id="add-run"),
+        Binding("minus,delete,x", "screen.remove_run", "Remove run", id="remove-run"),
+    ]
+
+
+class LabScreen(Screen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "app.launch", "Launch", priority=True, id="launch"),
+        Binding("ctrl+o", "app.pick_preset", "Presets", priority=True, id="presets"),
+        Binding("ctrl+t", "toggle_edit_all", "Edit all runs", priority=True, id="edit-all"),
+    ]
+
+    def __init__(self, model: LabModel) -> None:
+        super().__init__()
+        self.model = model
+
+    @property
+    def draft(self) -> Draft:
+        return self.model.draft
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="lab"):
+            with Vertical(id="sidebar"):
+                yield Static(id="preset-info")
+                yield Label("[b]Runs[/b] (a: add · x: remove)")
+                yield RunsList(id="runs-list")
+                yield Input(name="run.name", placeholder="run name", compact=True, id="run-name")
+                yield Static(id="edit-scope")
+            with TabbedContent(id="panels"):
+                for spec in PANELS:
+                    with TabPane(spec.title, id=f"tab-{spec.name}"):
+                        yield ConfigPanel(spec, self.draft.current)
+        yield Static(id="form-error")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.load_draft()
+
+    async def load_draft(self) -> None:
+        """Show the app's draft from scratch (after launch of the app or a preset change)."""
+        preset = self.draft.preset
+        self.sub_title = preset.name
+        text = f"[b]{escape(preset.name)}[/b]\n{escape(preset.description)}"
+        if preset.toy2d is not None:
+            text += "\n\n[b]2-D toy problem[/b]: ctrl+r animates its optimizers on f (f4)."
+        if preset.search is not None:
+            text += ("\n\n[b]A search[/b]: this run is the base of every trial; the space and the "
+                     "budget are in the Search view (f5), ctrl+r launches it.")
+        self.query_one("#preset-info", Static).update(text)
+        await self._fill_runs_list()
+        await self.show_selected_run()
+
+    async def _fill_runs_list(self) -> None:
+        runs = self.query_one(RunsList)
+        await runs.clear()
+        await runs.extend(ListItem(Label(escape(name))) for name in self.draft.names)
+        runs.index = self.draft.selected
+
+    async def show_selected_run(self) -> None:
+        cfg = self.draft.current
+        self.query_one("#run-name", Input).value = self.draft.names[self.draft.selected]
+        for panel in self.query(ConfigPanel):
+            if panel.show(cfg):
+                await panel.recompose()
+        self._show_scope()
+        self._show_error(None)
+
+    def _show_scope(self) -> None:
+        scope = "every run" if self.draft.edit_all else "this run only"
+        self.query_one("#edit-scope", Static).update(f"edits apply to: [b]{scope}[/b] (ctrl+t)")
+
+    def _show_error(self, message: str | None) -> None:
+        box = self.query_one("#form-error", Static)
+        box.update(f"[b]✗[/b] {escape(message)}" if message else "")
+        box.display = bool(message)
+
+    @property
+    def invalid_fields(self) -> int:
+        return len(self.query("Input.-invalid"))
+
+    # ------------------------------------------------------------------ edits
+
+    async def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+        index = event.list_view.index
+        if index is not None and index != self.draft.selected:
+            self.draft.selected = index
+            await self.show_selected_run()
+
+    async def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.name == "run.name":
+            await self._rename(event.input)
+            return
+        panel = next(a for a in event.input.ancestors if isinstance(a, ConfigPanel))
+        await self._edit(panel, event.input, event.value)
+
+    async def on_select_changed(self, event: Select.Changed) -> None:
+        panel = next(a for a in event.select.ancestors if isinstance(a, ConfigPanel))
+        await self._edit(panel, event.select, str(event.value))
+
+    async def _edit(self, panel: ConfigPanel, widget: Input | Select, raw: str) -> None:
+        key = widget.name or ""
+        if key not in panel.fields:
+            return
+        if panel.unchanged(key, raw):
+            widget.remove_class("-invalid")
+            return
+        try:
+            self.draft.set_value(key, panel.parse(key, raw))
+        except UserError as exc:
+            widget.add_class("-invalid")
+            self._show_error(str(exc))
+            return
+        widget.remove_class("-invalid")
+        self._show_error(None)
+        focused = widget.id
+        for other in self.query(ConfigPanel):
+            if other.show(self.draft.current):
+                await other.recompose()
+        if focused and (self.focused is None or not self.focused.is_attached):
+            self.query(f"#{focused}").focus()
+
+    async def _rename(self, field: Input) -> None:
+        if field.value.strip() == self.draft.names[self.draft.selected]:
+            return
+        try:
+            self.draft.rename(field.value)
+        except UserError as exc:
+            field.add_class("-invalid")
+            self._show_error(str(exc))
+            return
+        field.remove_class("-invalid")
+        self._show_error(None)
+        item = self.query_one(RunsList).highlighted_child
+        if item is not None:
+            item.query_one(Label).update(escape(field.value.strip()))
+
+    # ------------------------------------------------------------------ actions
+
+    async def action_add_run(self) -> None:
+        name = self.draft.add_run()
+        await self._fill_runs_list()
+        await self.show_selected_run()
+        self.notify(f"Added run {name!r} (a copy of the selected run); edit it in the panels.")
+
+    async def action_remove_run(self) -> None:
+        if not self.draft.remove_run():
+            self.notify("A comparison needs at least one run.", severity="warning")
+            return
+        await self._fill_runs_list()
+        await self.show_selected_run()
+
+    def action_toggle_edit_all(self) -> None:
+        self.draft.edit_all = not self.draft.edit_all
+        self._show_scope()

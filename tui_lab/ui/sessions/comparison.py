@@ -1,0 +1,89 @@
+"""A launched comparison as the UI holds it: the comparison job (the same runner as the
+headless CLI) training in a thread worker, and the histories the Compare view draws.
+
+The job's listeners run in the training thread; the session's ``Relay`` only queues each event,
+and ``absorb`` moves them into the histories in the UI thread (ui/bridge.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.message_pump import MessagePump
+
+from tui_lab.config import ExperimentConfig
+from tui_lab.errors import UserError
+from tui_lab.events import Event, RunFinished, Status
+from tui_lab.results.checks import ExpectationResult
+from tui_lab.training.job import ComparisonJob, ComparisonOutcome
+from tui_lab.ui.bridge import Notice, Relay
+from tui_lab.ui.state.comparison import ComparisonState
+
+
+@dataclass(frozen=True)
+class JobFailed:
+    """The job could not start (a user error: missing data, absent device)."""
+
+    error: str
+
+
+class ComparisonSession:
+    """One launched comparison: its job, and the histories of its runs (UI thread)."""
+
+    def __init__(self, cfg: ExperimentConfig, target: MessagePump, command: list[str]) -> None:
+        self.cfg = cfg
+        self.relay = Relay(target)
+        self.relay.owner = self
+        self.job = ComparisonJob(cfg, {}, command=command, listeners=[self.relay])
+        self.state = ComparisonState([name for name, _ in self.job.comparison.runs_config])
+        self.outcome: ComparisonOutcome | None = None
+        self.launched = time.monotonic()
+
+    def train(self) -> None:
+        """The training thread's work: the whole job, then its outcome through the relay."""
+        try:
+            self.relay(self.job.run())
+        except UserError as exc:
+            self.relay(JobFailed(str(exc)))
+
+    def stop(self, status: Status = "stopped") -> None:
+        self.job.stop(status)
+
+    @property
+    def expectations(self) -> list[ExpectationResult] | None:
+        """The preset's expectations checked against the results, once the job has ended."""
+        return list(self.outcome.expectations) if self.outcome is not None else None
+
+    def absorb(self) -> list[Notice]:
+        """Apply the queued items (UI thread); returns what the user should be told."""
+        notices = []
+        for item in self.relay.drain():
+            if isinstance(item, ComparisonOutcome):
+                self.outcome = item
+                notices.append(Notice(f"{self.cfg.name}: {item.status}. Press e to export the results.", final=True))
+            elif isinstance(item, JobFailed):
+                self.state.fail_unfinished(item.error)
+                notices.append(Notice(item.error, "Cannot start training", "error", 15, final=True))
+            else:
+                notices += self._apply(item)
+        return notices
+
+    def _apply(self, event: Event) -> list[Notice]:
+        self.state.apply(event)
+        if isinstance(event, RunFinished) and event.status in ("failed", "diverged"):
+            why = event.error or (
+                "the loss blew up (NaN/inf or above training.diverge_loss) "
+                f"at step {event.diverged_at}"
+            )
+            return [Notice(f"{event.run} {event.status}: {why}", severity="error", timeout=10)]
+        return []
+
+    def crashed(self, error: str) -> None:
+        """The training thread raised (a bug, not a run's failure): say so on each run."""
+        self.state.fail_unfinished(error)
+
+    def export(self, fmt: str = "csv", out: Path | None = None) -> Path:
+        """The same files as ``tui-lab --export`` (a snapshot while training)."""
+        return self.job.export(fmt, out)

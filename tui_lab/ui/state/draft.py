@@ -1,0 +1,102 @@
+"""The comparison being edited in the Lab: a preset's runs, each a full validated ``RunConfig``.
+
+Edits go through ``apply_overrides`` with the same dotted keys as presets and ``--set``, so the
+Lab accepts exactly what the headless CLI accepts and reports errors in the same words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui_lab.config import (
+    ExperimentConfig,
+    RunConfig,
+    RunSpec,
+    apply_overrides,
+    unread_hyperparameters,
+)
+from tui_lab.errors import ConfigError
+
+
+def get_value(cfg: RunConfig, key: str) -> Any:
+    node: Any = cfg
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def leaf_values(cfg: RunConfig) -> dict[str, Any]:
+    """Every option of a run as ``{dotted key: value}``."""
+    out: dict[str, Any] = {}
+    for section, values in cfg.model_dump(mode="python").items():
+        for name, value in values.items():
+            out[f"{section}.{name}"] = value
+    return out
+
+
+def config_diff(base: RunConfig, cfg: RunConfig) -> dict[str, Any]:
+    """The dotted-key overrides that turn ``base`` into ``cfg``."""
+    before = leaf_values(base)
+    return {k: v for k, v in leaf_values(cfg).items() if before[k] != v}
+
+
+class Draft:
+    """Runs of a comparison under edit; ``selected`` is the run the panels show."""
+
+    def __init__(self, preset: ExperimentConfig, overrides: dict[str, Any] | None = None):
+        self.preset = preset
+        self.overrides = overrides or {}  # kept for a toy preset, whose runs live in toy2d
+        self.runs: list[tuple[str, RunConfig]] = preset.resolved_runs(overrides)
+        self.selected = 0
+        self.edit_all = False  # apply panel edits to every run instead of the selected one
+
+    @property
+    def current(self) -> RunConfig:
+        return self.runs[self.selected][1]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.runs]
+
+    def set_value(self, key: str, value: Any) -> None:
+        """Set one option on the selected run (or all runs); raises ConfigError when invalid."""
+        targets = range(len(self.runs)) if self.edit_all else [self.selected]
+        updated = {i: apply_overrides(self.runs[i][1], {key: value}, where=key) for i in targets}
+        if key == "optimizer.name":  # the new optimizer's own defaults, not the old one's settings
+            updated = {i: apply_overrides(cfg, {f"optimizer.{k}": None for k in unread_hyperparameters(cfg)},
+                                          where=key) for i, cfg in updated.items()}
+        for i, cfg in updated.items():
+            self.runs[i] = (self.runs[i][0], cfg)
+
+    def rename(self, name: str) -> None:
+        """Rename the selected run; names are 1–64 characters and unique in the comparison."""
+        name = name.strip()
+        others = [n for i, n in enumerate(self.names) if i != self.selected]
+        if not 1 <= len(name) <= 64 or name in others:
+            raise ConfigError(f"run name {name!r}: a run needs a unique name of 1 to 64 characters.")
+        self.runs[self.selected] = (name, self.current)
+
+    def add_run(self) -> str:
+        """A copy of the selected run under a fresh name; it becomes the selected run."""
+        base = self.runs[self.selected][0]
+        n = 2
+        while f"{base}_{n}" in self.names:
+            n += 1
+        name = f"{base}_{n}"
+        self.runs.insert(self.selected + 1, (name, self.current))
+        self.selected += 1
+        return name
+
+    def remove_run(self) -> bool:
+        """Drop the selected run; a comparison keeps at least one run."""
+        if len(self.runs) == 1:
+            return False
+        del self.runs[self.selected]
+        self.selected = min(self.selected, len(self.runs) - 1)
+        return True
+
+    def experiment_config(self) -> ExperimentConfig:
+        """The edited comparison as a preset: the first run as base, the others as overrides."""
+        base = self.runs[0][1]
+        specs = [RunSpec(name=name, set=config_diff(base, cfg)) for name, cfg in self.runs]
+        return self.preset.model_copy(update={"base": base, "runs": specs})

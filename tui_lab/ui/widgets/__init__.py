@@ -1,0 +1,1 @@
+"""Reusable widgets: charts, tables, the option panels and the search editor."""

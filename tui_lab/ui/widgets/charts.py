@@ -1,0 +1,93 @@
+"""Plotext charts that redraw on a clock from a downsampled copy of the runs' histories.
+
+Each chart rebuilds its plot only when the data or the display options changed since the last
+draw, only while it is on screen, and with at most about twice its width in points per run: a
+plot rebuild per event would make the UI steal CPU from training and flicker over SSH.
+"""
+
+from __future__ import annotations
+
+import os
+
+from textual_plotext import PlotextPlot
+
+from tui_lab.ui.state.comparison import METRICS, ComparisonState, XAxis, series
+
+# (r, g, b) per run, in run order; the runs table colours the run names the same way
+RUN_COLORS: tuple[tuple[int, int, int], ...] = (
+    (66, 165, 245), (255, 167, 38), (102, 187, 106), (239, 83, 80),
+    (171, 71, 188), (38, 198, 218), (255, 238, 88), (141, 110, 99),
+)
+# without colour (NO_COLOR) runs are told apart by their marker
+RUN_MARKERS = ("dot", "+", "x", "*", "o", "#", "@", "%")
+
+
+def run_color(index: int) -> tuple[int, int, int]:
+    return RUN_COLORS[index % len(RUN_COLORS)]
+
+
+def run_style(index: int) -> str:
+    r, g, b = run_color(index)
+    return f"rgb({r},{g},{b})"
+
+
+def run_marker(index: int) -> str:
+    return RUN_MARKERS[index % len(RUN_MARKERS)] if os.environ.get("NO_COLOR") else "braille"
+
+
+class MetricChart(PlotextPlot):
+    """One metric (see ``history.METRICS``) of every run of the comparison, with a legend.
+
+    It redraws only when its own source grew: the epoch charts stay put between epochs."""
+
+    DEFAULT_CSS = """
+    MetricChart {
+        height: 1fr;
+        min-height: 8;
+        border: round $primary 40%;
+    }
+    """
+
+    def __init__(self, metric: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.metric = metric
+        self.border_title = METRICS[metric].title
+        self._drawn: tuple | None = None
+
+    def update_from(self, state: ComparisonState, x_axis: XAxis, smooth: bool) -> bool:
+        """Rebuild the plot if anything it shows changed; returns whether it redrew."""
+        source = METRICS[self.metric].source
+        points = tuple(len(getattr(run, source)) for run in state.runs.values())
+        key = (id(state), points, x_axis, smooth, self.size.width, self.size.height)
+        if key == self._drawn or not self.is_on_screen or self.size.width < 10:
+            return False
+        self._drawn = key
+        plt = self.plt
+        plt.clear_figure()
+        plt.xlabel(x_axis)
+        max_points = max(20, 2 * self.size.width)
+        for run in state.runs.values():
+            xs, ys = series(run, self.metric, x_axis, smooth, max_points)
+            if xs:
+                plt.plot(xs, ys, label=run.name, color=run_color(run.index), marker=run_marker(run.index))
+        self.refresh()
+        return True
+
+
+class LrPreviewChart(PlotextPlot):
+    """The learning rate a schedule will produce over the planned epochs, before training."""
+
+    DEFAULT_CSS = """
+    LrPreviewChart {
+        height: 1fr;
+        min-height: 8;
+    }
+    """
+
+    def show_curve(self, points: list[tuple[float, float]]) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        plt.xlabel("epoch")
+        plt.title("planned learning rate")
+        plt.plot([x for x, _ in points], [y for _, y in points], color=run_color(0), marker=run_marker(0))
+        self.refresh()

@@ -1,0 +1,104 @@
+"""The results table (one row per finished run, from its ``RunFinished`` event) and the
+preset's expectations: what the comparison should show, then whether it did."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from tui_lab.ui.widgets.charts import run_style
+from tui_lab.ui.state.comparison import ComparisonState, RunHistory
+from tui_lab.ui.widgets.runs_table import STATUS_STYLES, duration
+
+COLUMNS = ("run", "status", "test acc", "test loss", "best val acc", "epochs to target",
+           "epochs", "steps", "wall time", "diverged at", "error")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.2f}%"
+
+
+def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
+    r = run.result
+    if r is None:  # the experiment failed before this run started
+        return [Text(run.name, style=f"bold {run_style(run.index)}"),
+                Text(run.status, style=STATUS_STYLES.get(run.status, "")),
+                *["—"] * (len(COLUMNS) - 3), run.error or ""]
+    to_target = "—" if r.epochs_to_target is None else str(r.epochs_to_target)
+    if target is not None and r.epochs_to_target is None and r.best_val_acc is not None:
+        to_target = f"never ({target:.0%})"
+    return [
+        Text(run.name, style=f"bold {run_style(run.index)}"),
+        Text(r.status, style=STATUS_STYLES.get(r.status, "")),
+        _pct(r.test_acc),
+        "—" if r.test_loss is None else f"{r.test_loss:.4f}",
+        _pct(r.best_val_acc),
+        to_target,
+        str(r.epochs),
+        str(r.steps),
+        duration(r.seconds),
+        "—" if r.diverged_at is None else f"step {r.diverged_at}",
+        r.error or "",
+    ]
+
+
+class ResultsTable(DataTable):
+    """Rows appear as runs finish, in run order."""
+
+    DEFAULT_CSS = """
+    ResultsTable {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._shown: tuple | None = None
+
+    def on_mount(self) -> None:
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+
+    def show(self, state: ComparisonState) -> None:
+        key = (id(state), *((r.status, r.error) for r in state.runs.values() if r.finished))
+        if key == self._shown:
+            return
+        self._shown = key
+        self.clear()
+        for run in state.runs.values():
+            if run.result is not None or run.error is not None:
+                target = run.started.config["training"]["target_acc"] if run.started else None
+                self.add_row(*result_row(run, target), key=run.name)
+
+
+MARKS = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]", "undecided": "[yellow]? undecided[/]",
+         "n/a": "[dim]– n/a[/]"}
+
+
+def expectations_text(expect: list, results: list | None) -> str:
+    """The preset's ``expect`` block: pending while it trains, then met / not met per line."""
+    if not expect:
+        return "[dim]This preset states no expected outcome.[/]"
+    if results is None:
+        lines = ["[b]What this comparison should show[/] (checked when every run has finished):", ""]
+        lines += [f"[dim]…[/] {escape(e.text)}" for e in expect]
+        return "\n".join(lines)
+    met = sum(r.label == "met" for r in results)
+    applicable = sum(r.applies for r in results)
+    head = f"{met} of {applicable} expectations met" if applicable else "No expectation is stated for this dataset"
+    lines = [f"[b]{head}[/]", ""]
+    for r in results:
+        why = escape(r.check) if r.applies else escape(r.detail)
+        lines.append(f"{MARKS[r.label]}  {escape(r.text)}  [dim]({why})[/]")
+    return "\n".join(lines)
+
+
+class ExpectationsView(Static):
+    """The Expectations tab; re-rendered only when its text changes."""
+
+    def show(self, expect: list, results: list | None) -> None:
+        text = expectations_text(expect, results)
+        if text != getattr(self, "_text", None):
+            self._text = text
+            self.update(text)

@@ -1,0 +1,219 @@
+"""The Search view's charts: the objective per trial with the best so far, the objective against
+one parameter, and Optuna's importance as bars.
+
+Like the Compare charts they redraw on the screen's clock and only when the trials changed;
+a search has at most a few hundred trials, so nothing needs downsampling here. Log-scale
+parameters are plotted as log10 on a linear axis (plotext 5's log axes crash, see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from tui_lab.search.space import display
+from tui_lab.events import TrialRecord
+from tui_lab.ui.widgets.charts import run_color, run_style
+from tui_lab.ui.sessions.search import SearchSession, short_keys
+
+STUDY_MARKERS = ("●", "◆", "▲", "■")  # one per study: they stay apart without colour too
+PRUNED_MARKER = "x"
+OBJECTIVE_TITLES = {"val_acc": "validation accuracy", "val_loss": "validation loss"}
+BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def study_marker(index: int) -> str:
+    return STUDY_MARKERS[index % len(STUDY_MARKERS)]
+
+
+def scored(records: list[TrialRecord]) -> list[TrialRecord]:
+    """Trials with a comparable objective value: completed ones (diverged and failed carry the
+    worst value as a signal to the sampler, not a score)."""
+    return [r for r in records if r.status == "completed" and r.value is not None and math.isfinite(r.value)]
+
+
+def best_so_far(records: list[TrialRecord], direction: str) -> tuple[list[float], list[float]]:
+    """The best value after each trial, as a step line over trial numbers."""
+    pick = max if direction == "maximize" else min
+    xs: list[float] = []
+    ys: list[float] = []
+    best: float | None = None
+    for r in scored(records):
+        assert r.value is not None
+        new = r.value if best is None else pick(best, r.value)
+        if best is not None and new != best:
+            xs.append(r.number)
+            ys.append(best)
+        best = new
+        xs.append(r.number)
+        ys.append(best)
+    return xs, ys
+
+
+class SearchChart(PlotextPlot):
+    """A plot redrawn from a session when its trials (or what the chart shows) changed."""
+
+    DEFAULT_CSS = """
+    SearchChart {
+        height: 1fr;
+        min-height: 8;
+        border: round $primary 40%;
+    }
+    """
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = title
+        self._drawn: tuple | None = None
+
+    def due(self, session: SearchSession, *extra: Any) -> bool:
+        key = (id(session), session.version, self.size.width, self.size.height, *extra)
+        if key == self._drawn or not self.is_on_screen or self.size.width < 10:
+            return False
+        self._drawn = key
+        self.plt.clear_figure()
+        return True
+
+
+class TrialsChart(SearchChart):
+    """The objective of every trial over its number, and the best so far (lecture week 6: how
+    fast each method finds a good configuration)."""
+
+    def draw(self, session: SearchSession) -> None:
+        if not self.due(session):
+            return
+        plt = self.plt
+        plt.xlabel("trial")
+        objective = OBJECTIVE_TITLES.get(session.objective, session.objective)
+        self.border_title = f"{objective} per trial · line: best so far · {PRUNED_MARKER}: pruned"
+        studies = session.studies()
+        for i, study in enumerate(studies):
+            records = session.study_records(study)
+            label = session.labels.get(study, study) if len(studies) > 1 else None  # else no legend
+            xs, ys = best_so_far(records, session.direction)
+            if xs:  # under the points, which stay visible
+                plt.plot(xs, ys, color=run_color(i), marker="braille")
+            done = scored(records)
+            if done:
+                plt.scatter([r.number for r in done], [r.value for r in done], label=label,
+                            color=run_color(i), marker=study_marker(i))
+            pruned = [r for r in records if r.status == "pruned" and r.value is not None]
+            if pruned:
+                plt.scatter([r.number for r in pruned], [r.value for r in pruned],
+                            color=run_color(i), marker=PRUNED_MARKER)
+        last = max((r.number for r in session.records.values()), default=0)
+        step = max(1, math.ceil((last + 1) / 6))
+        plt.xticks(list(range(0, last + 1, step)))  # trial numbers are whole
+        self.refresh()
+
+
+def is_log_scale(session: SearchSession, key: str, values: list[float]) -> bool:
+    """The space says so when known; a followed study's parameters spanning 100× or more
+    (learning rates, weight decays) are shown on a log axis as well."""
+    if session.space is not None and key in session.space:
+        return session.space[key].log
+    return bool(values) and min(values) > 0 and max(values) >= 100 * min(values)
+
+
+def numeric(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class ParamChart(SearchChart):
+    """The objective against one parameter's value (categories side by side, rates on log10)."""
+
+    def draw(self, session: SearchSession, key: str | None) -> None:
+        if not self.due(session, key):
+            return
+        objective = OBJECTIVE_TITLES.get(session.objective, session.objective)
+        self.border_title = f"{objective} vs {key} (p: next)" if key else "parameters"
+        if key is None:
+            self.refresh()
+            return
+        plt = self.plt
+        points = [(i, r) for i, s in enumerate(session.studies()) for r in scored(session.study_records(s))
+                  if key in r.params]
+        values = [r.params[key] for _, r in points]
+        if values and all(numeric(v) for v in values):
+            log = is_log_scale(session, key, values)
+            xs = [math.log10(v) if log else float(v) for v in values]
+            plt.xlabel(f"log10({key})" if log else key)
+        else:
+            choices = session.space[key].choices if session.space and key in session.space else None
+            labels = list(dict.fromkeys([display(c) for c in choices or []] + [display(v) for v in values]))
+            xs = [float(labels.index(display(v))) for v in values]
+            plt.xticks(list(range(len(labels))), labels)
+            plt.xlim(-0.5, len(labels) - 0.5)
+            plt.xlabel(key)
+        studies = session.studies()
+        for i, study in enumerate(studies):
+            mine = [(x, r) for x, (j, r) in zip(xs, points, strict=True) if j == i]
+            if mine:
+                plt.scatter([x for x, _ in mine], [r.value for _, r in mine],
+                            label=session.labels.get(study, study) if len(studies) > 1 else None,
+                            color=run_color(i), marker=study_marker(i))
+        self.refresh()
+
+
+class ImportanceBars(Static):
+    """Optuna's hyperparameter importance per study as text bars, or why there is none yet."""
+
+    DEFAULT_CSS = """
+    ImportanceBars {
+        height: 1fr;
+        min-height: 8;
+        border: round $primary 40%;
+        padding: 0 1;
+        overflow-y: auto;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "importance"
+        self._drawn: tuple | None = None
+
+    def show(self, session: SearchSession) -> None:
+        width = self.content_size.width
+        key = (id(session), session.version, width)
+        if key == self._drawn or width < 10:
+            return
+        self._drawn = key
+        self.update(importance_text(session, width))
+
+
+def bar(fraction: float, width: int) -> str:
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (BAR_EIGHTHS[part] if part else "")).ljust(width)
+
+
+def importance_text(session: SearchSession, width: int) -> Text:
+    studies = [s for s in session.studies() if s in session.importance]
+    found = [(i, s, session.importance[s].importance) for i, s in enumerate(session.studies())
+             if s in session.importance and session.importance[s].importance]
+    text = Text()
+    if not found:
+        notes = {session.importance[s].note for s in studies if session.importance[s].note}
+        text.append("Which hyperparameter mattered most, once enough trials finished:\n", style="dim")
+        text.append("; ".join(sorted(notes)) or "no finished trials yet")
+        return text
+    keys = sorted({k for _, _, imp in found for k in imp}, key=lambda k: -max(imp.get(k, 0.0) for _, _, imp in found))
+    names = short_keys(keys)
+    name_width = min(max(len(n) for n in names.values()), max(8, width // 2))
+    bar_width = max(4, width - name_width - 6)
+    if len(found) > 1:  # a legend; then one bar per study under each parameter, in this order
+        for i, study, _ in found:
+            text.append(f"{study_marker(i)} {session.labels.get(study, study)}  ", style=run_style(i))
+        text.append("\n")
+    for key in keys:
+        for n, (i, _, imp) in enumerate(found):
+            name = names[key][-name_width:] if n == 0 else ""
+            text.append(name.ljust(name_width) + " ")
+            text.append(bar(imp.get(key, 0.0), bar_width), style=run_style(i))
+            text.append(f" {imp.get(key, 0.0):.2f}\n")
+    return text
