@@ -8,11 +8,11 @@ normalization on the batch, the engine's default numerics (bf16 autocast, channe
 CNNs where the CPU has native bf16), a fused optimizer, no host sync per step.
 
 Both train the same network (the same function, parameters and initial weights as
-``tui_lab.models.build_model``) with the same hyperparameters as the engine run they are
+``tui_lab.models.build.build_model``) with the same hyperparameters as the engine run they are
 compared with, on the same images. B2 trains the engine's own module, so engine / B2 is the
 loop's overhead alone. B1's module is written as a tutorial writes it: ``nn.Dropout`` and
 conv → ReLU → max-pool, where the engine's has a per-run-generator dropout and pools before
-the ReLU (same function, cheaper on CPU: see models.py) — part of what engine / B1 measures.
+the ReLU (same function, cheaper on CPU: see models/build.py) — part of what engine / B1 measures.
 """
 
 from __future__ import annotations
@@ -26,14 +26,16 @@ import torch
 import torch.nn.functional as F
 
 from tui_lab.config import RunConfig
-from tui_lab.data import DatasetTensors, load_dataset
-from tui_lab.engine import resolve_numerics
-from tui_lab.models import Dropout, build_model
+from tui_lab.data.tensors import DatasetTensors, load_dataset
+from tui_lab.models.build import Dropout, build_model
+from tui_lab.training.numerics import resolve_numerics
 
 
 def _write_idx(path: Path, tensor: torch.Tensor) -> None:
     """The uncompressed IDX file torchvision's MNIST-family datasets read from ``raw/``."""
-    header = struct.pack(">I", 0x0800 | tensor.dim()) + struct.pack(">" + "I" * tensor.dim(), *tensor.shape)
+    header = struct.pack(">I", 0x0800 | tensor.dim()) + struct.pack(
+        ">" + "I" * tensor.dim(), *tensor.shape
+    )
     path.write_bytes(header + tensor.to(torch.uint8).contiguous().numpy().tobytes())
 
 
@@ -44,7 +46,11 @@ def textbook_model(cfg: RunConfig, data: DatasetTensors) -> torch.nn.Module:
     for layer in build_model(cfg.model, data.shape, data.num_classes):
         if isinstance(layer, Dropout):
             layer = torch.nn.Dropout(layer.p)
-        if isinstance(layer, torch.nn.ReLU) and layers and isinstance(layers[-1], torch.nn.MaxPool2d):
+        if (
+            isinstance(layer, torch.nn.ReLU)
+            and layers
+            and isinstance(layers[-1], torch.nn.MaxPool2d)
+        ):
             layers.insert(-1, layer)
         else:
             layers.append(layer)
@@ -70,15 +76,21 @@ class TextbookLoop:
         _write_idx(raw / "train-labels-idx1-ubyte", data.train.y)
         _write_idx(raw / "t10k-images-idx3-ubyte", data.test.x.squeeze(1))
         _write_idx(raw / "t10k-labels-idx1-ubyte", data.test.y)
-        transform = transforms.Compose([
-            transforms.ToTensor(),
-            transforms.Normalize(data.info.mean, data.info.std),
-        ])
+        transform = transforms.Compose(
+            [
+                transforms.ToTensor(),
+                transforms.Normalize(data.info.mean, data.info.std),
+            ]
+        )
         dataset = torchvision.datasets.FashionMNIST(self._tmp.name, train=True, transform=transform)
-        self.loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.training.batch_size, shuffle=True)
+        self.loader = torch.utils.data.DataLoader(
+            dataset, batch_size=cfg.training.batch_size, shuffle=True
+        )
         self.model = textbook_model(cfg, data)
         hp = cfg.optimizer.hyperparameters()
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]))
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"])
+        )
         self._batches = iter(self.loader)
 
     def prepare(self, steps: int) -> None:
@@ -119,7 +131,11 @@ class HandTunedLoop:
         self.model = model.to(memory_format=torch.channels_last) if self.channels_last else model
         hp = cfg.optimizer.hyperparameters()
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]), eps=hp["eps"], fused=fused
+            self.model.parameters(),
+            lr=hp["lr"],
+            betas=(hp["beta1"], hp["beta2"]),
+            eps=hp["eps"],
+            fused=fused,
         )
         self._perm = torch.randperm(len(self.y))
         self._at = 0
@@ -130,7 +146,9 @@ class HandTunedLoop:
     def train(self, steps: int) -> int:
         self.model.train()
         autocast = (
-            torch.autocast("cpu", dtype=self.dtype) if self.dtype is not None else contextlib.nullcontext()
+            torch.autocast("cpu", dtype=self.dtype)
+            if self.dtype is not None
+            else contextlib.nullcontext()
         )
         seen = 0
         for _ in range(steps):

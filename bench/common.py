@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import torch
 
 from tui_lab.config import RunConfig, apply_overrides
-from tui_lab.engine import Run, cpu_supports_bf16
+from tui_lab.training.numerics import cpu_supports_bf16
+from tui_lab.training.run import Run
 
 FASHION = {"data.dataset": "fashion_mnist", "training.device": "cpu"}
 
@@ -26,7 +27,9 @@ def machine() -> str:
     model = platform.processor() or "unknown CPU"
     try:
         with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            model = next(
+                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
@@ -63,9 +66,13 @@ def interleaved(loops: dict[str, Loop], steps: int, reps: int) -> dict[str, floa
     return {name: statistics.median(r) for name, r in rates.items()}
 
 
-def ratio_row(label: str, ratio: float, floor: float | None, detail: str) -> tuple[str, str, str, str]:
+def ratio_row(
+    label: str, ratio: float, floor: float | None, detail: str
+) -> tuple[str, str, str, str]:
     """One line of the final table: what, measured ratio, floor and pass/fail, the raw numbers."""
-    verdict = "" if floor is None else (f"≥{floor:g}× ok" if ratio >= floor else f"≥{floor:g}× MISSED")
+    verdict = (
+        "" if floor is None else (f"≥{floor:g}× ok" if ratio >= floor else f"≥{floor:g}× MISSED")
+    )
     return label, f"{ratio:.2f}×", verdict, detail
 
 
@@ -81,11 +88,12 @@ class EngineLoop:
         self.run: Run | None = None
 
     def prepare(self, steps: int) -> None:
-        if self.run is None or self.run.step + steps >= self.run.steps_per_epoch:
+        parts = self.run.parts if self.run is not None else None
+        if self.run is None or parts is None or self.run.step + steps >= parts.steps_per_epoch:
             self.run = Run("bench", self.cfg, 0, lambda event: None)
             self.run.setup()
 
     def train(self, steps: int) -> int:
-        assert self.run is not None
+        assert self.run is not None and self.run.parts is not None
         self.run.advance(steps)
-        return steps * self.run.batch_size
+        return steps * self.run.parts.batch_size

@@ -29,10 +29,11 @@ from common import machine, ratio_row, run_config
 from torch.func import functional_call, stack_module_state, vmap
 
 from tui_lab.config import RunConfig
-from tui_lab.data import load_dataset
-from tui_lab.engine import Run, resolve_numerics
-from tui_lab.experiment import advance_in_workers
-from tui_lab.models import build_model
+from tui_lab.data.tensors import load_dataset
+from tui_lab.models.build import build_model
+from tui_lab.training.comparison import advance_in_workers
+from tui_lab.training.numerics import resolve_numerics
+from tui_lab.training.run import Run
 
 STEPS = 24
 SLICE = 8  # steps per lockstep turn (a run's log_every)
@@ -41,7 +42,9 @@ SLICE = 8  # steps per lockstep turn (a run's log_every)
 def configs(k: int, extra: dict | None = None) -> list[RunConfig]:
     """K runs that differ only in learning rate, as a comparison or a search would make them."""
     return [
-        run_config({"optimizer.lr": 1e-3 * (1 + i / k), "training.log_every": SLICE, **(extra or {})})
+        run_config(
+            {"optimizer.lr": 1e-3 * (1 + i / k), "training.log_every": SLICE, **(extra or {})}
+        )
         for i in range(k)
     ]
 
@@ -54,7 +57,9 @@ def _new_runs(cfgs: list[RunConfig]) -> list[Run]:
 
 
 def _train(runs: list[Run], steps: int, workers: int = 1, threads: int | None = None) -> None:
-    """The engine's own scheduler (``experiment.advance_in_workers``), ``SLICE`` steps a turn."""
+    """The engine's own scheduler (``training.comparison.advance_in_workers``), ``SLICE``
+    steps a turn."""
+
     def advance(run: Run) -> bool:
         run.advance(min(SLICE, steps - run.step))
         return run.step < steps
@@ -137,7 +142,9 @@ class BatchedAdamRuns:
         self.shift = -self.data.mean / self.data.std
         self.losses: list[torch.Tensor] = []
 
-        def loss_of_one(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        def loss_of_one(
+            params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
+        ) -> torch.Tensor:
             return F.cross_entropy(functional_call(self.base, params, (x,)), y)
 
         self._losses = vmap(loss_of_one, in_dims=(0, None, None), randomness="different")
@@ -208,7 +215,11 @@ def rows(ks: tuple[int, ...] = (4, 16)) -> list[tuple[str, str, str, str]]:
         for name, rate in rates.items():
             if name != "sequential":
                 detail = f"{rate:.0f} vs {rates['sequential']:.0f} samples/s, {STEPS} steps per run"
-                out.append(ratio_row(f"K={k}: {name} / sequential", rate / rates["sequential"], None, detail))
+                out.append(
+                    ratio_row(
+                        f"K={k}: {name} / sequential", rate / rates["sequential"], None, detail
+                    )
+                )
     return out
 
 

@@ -32,15 +32,22 @@ def child() -> None:
     import torch
 
     from tui_lab.config import RunConfig, apply_overrides
-    from tui_lab.engine import Run
+    from tui_lab.training.run import Run
 
     torch.optim.SGD(torch.nn.Linear(1, 1).parameters())  # torch.optim's one-time lazy imports
     report = {"after_import": _rss_mb()}
-    overrides = {"data.dataset": "fashion_mnist", "training.device": "cpu", "training.max_steps": STEPS}
+    overrides = {
+        "data.dataset": "fashion_mnist",
+        "training.device": "cpu",
+        "training.max_steps": STEPS,
+    }
     run = Run("memory", apply_overrides(RunConfig(), overrides, where="bench"), 0, lambda e: None)
     run.setup()
-    data = run.data
-    report["data_bytes_mb"] = sum(s.x.numel() * s.x.element_size() for s in (data.train, data.val, data.test)) / 2**20
+    assert run.parts is not None
+    data = run.parts.data
+    report["data_bytes_mb"] = (
+        sum(s.x.numel() * s.x.element_size() for s in (data.train, data.val, data.test)) / 2**20
+    )
     report["data_dtypes"] = sorted({str(s.x.dtype) for s in (data.train, data.val, data.test)})
     report["peak_after_load"] = _peak_mb()
     report["rss_after_load"] = _rss_mb()
@@ -53,7 +60,9 @@ def child() -> None:
 
 
 def measure() -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child"], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -64,7 +73,8 @@ def rows() -> list[tuple[str, str, str, str]]:
         f"{r['after_import']:.0f} MB after import torch + torch.optim; +{growth:.0f} MB for a run "
         f"whose images are {r['data_bytes_mb']:.0f} MB of uint8 (a float copy would be "
         f"{4 * r['data_bytes_mb']:.0f} MB); load peak {r['peak_after_load']:.0f} MB, resident "
-        f"after load {r['rss_after_load']:.0f} MB, after {STEPS} steps + eval {r['rss_after_run']:.0f} MB"
+        f"after load {r['rss_after_load']:.0f} MB, "
+        f"after {STEPS} steps + eval {r['rss_after_run']:.0f} MB"
     )
     return [
         (

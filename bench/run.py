@@ -21,7 +21,9 @@ SECTIONS = {
     "fused_adam": throughput.fused_adam_effect,
     "textbook": throughput.engine_vs_textbook,
     "precision": throughput.precision_table,
-    "time_to_accuracy": lambda: [time_to_accuracy.time_to_accuracy(p) for p in ("fast_fashion", "fast_mnist")],
+    "time_to_accuracy": lambda: [
+        time_to_accuracy.time_to_accuracy(p) for p in ("fast_fashion", "fast_mnist")
+    ],
     "memory": memory.rows,
     "many_runs": many_runs.rows,
 }
@@ -29,7 +31,9 @@ SECTIONS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, one per core)")
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (default: torch's, one per core)"
+    )
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), help="run only these sections")
     args = parser.parse_args()
     if args.threads:
@@ -42,7 +46,11 @@ def main() -> None:
         print(f"  [{name} measured in {time.perf_counter() - t0:.0f} s]", flush=True)
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True))
+            + "  "
+            + row[3]
+        )
     print(machine())
 
 

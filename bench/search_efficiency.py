@@ -22,7 +22,8 @@ from pathlib import Path
 from common import machine
 
 from tui_lab.config import ExperimentConfig
-from tui_lab.search import Search, TrialFinished
+from tui_lab.events import TrialFinished
+from tui_lab.search.runner import Search
 
 TOLERANCE = 0.005
 BASE = {
@@ -32,20 +33,36 @@ BASE = {
     "training": {"epochs": 3, "device": "cpu", "seed": 0},
 }
 SPACE = {
-    "optimizer.lr": {"type": "float", "low": 0.0003, "high": 0.03, "log": True,
-                     "grid": [0.0003, 0.001, 0.003, 0.01]},
+    "optimizer.lr": {
+        "type": "float",
+        "low": 0.0003,
+        "high": 0.03,
+        "log": True,
+        "grid": [0.0003, 0.001, 0.003, 0.01],
+    },
     "training.batch_size": {"type": "int", "low": 32, "high": 128, "grid": [32, 64, 128]},
     "model.dropout": {"type": "float", "low": 0.0, "high": 0.5, "grid": [0.0, 0.5]},
 }
 
 
-def search(method: str, seed: int, n_trials: int | None, target: float | None) -> tuple[float, int, bool]:
+def search(
+    method: str, seed: int, n_trials: int | None, target: float | None
+) -> tuple[float, int, bool]:
     """Best validation accuracy, trial-epochs trained, and whether ``target`` was reached."""
-    cfg = ExperimentConfig.model_validate({
-        "name": f"bench-{method}-{seed}", "base": BASE,
-        "search": {"method": method, "n_trials": n_trials, "seed": seed, "space": SPACE,
-                   "pruner": "none" if method == "grid" else "median", "startup_trials": 4},
-    })
+    cfg = ExperimentConfig.model_validate(
+        {
+            "name": f"bench-{method}-{seed}",
+            "base": BASE,
+            "search": {
+                "method": method,
+                "n_trials": n_trials,
+                "seed": seed,
+                "space": SPACE,
+                "pruner": "none" if method == "grid" else "median",
+                "startup_trials": 4,
+            },
+        }
+    )
     with tempfile.TemporaryDirectory() as tmp:
         state = {"best": 0.0, "epochs": 0, "reached": False}
         runner: Search
@@ -80,11 +97,15 @@ def main() -> None:
             fraction = epochs / grid_epochs
             fractions.append(fraction if reached else float("inf"))
             verdict = "reached" if reached else "NOT reached within 24 trials"
-            print(f"{method} + median pruner, seed {seed}: best {100 * best:.2f}% {verdict} "
-                  f"after {epochs} trial-epochs = {fraction:.2f} of the grid's")
+            print(
+                f"{method} + median pruner, seed {seed}: best {100 * best:.2f}% {verdict} "
+                f"after {epochs} trial-epochs = {fraction:.2f} of the grid's"
+            )
         label = "TPE" if method == "bayes" else "random"
-        print(f"{label}: median fraction of the grid's trial-epochs to come within "
-              f"{100 * TOLERANCE:.1f} pp of its best: {statistics.median(fractions):.2f}")
+        print(
+            f"{label}: median fraction of the grid's trial-epochs to come within "
+            f"{100 * TOLERANCE:.1f} pp of its best: {statistics.median(fractions):.2f}"
+        )
 
 
 if __name__ == "__main__":

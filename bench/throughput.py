@@ -15,8 +15,12 @@ REPS = 5
 def engine_vs_hand_tuned() -> list[tuple[str, str, str, str]]:
     """Engine (headless) vs B2 at the default preset settings: the engine's own overhead."""
     cfg = run_config({})
-    rates = interleaved({"engine": EngineLoop(cfg), "B2": HandTunedLoop(cfg, fashion_data(cfg))}, STEPS, REPS)
-    detail = f"engine {rates['engine']:.0f} vs B2 {rates['B2']:.0f} samples/s (baseline_cnn, batch 64)"
+    rates = interleaved(
+        {"engine": EngineLoop(cfg), "B2": HandTunedLoop(cfg, fashion_data(cfg))}, STEPS, REPS
+    )
+    detail = (
+        f"engine {rates['engine']:.0f} vs B2 {rates['B2']:.0f} samples/s (baseline_cnn, batch 64)"
+    )
     return [ratio_row("engine / B2 (hand-tuned)", rates["engine"] / rates["B2"], 0.97, detail)]
 
 
@@ -26,7 +30,9 @@ def fused_adam_effect() -> list[tuple[str, str, str, str]]:
     data = fashion_data(cfg)
     loops = {"fused": HandTunedLoop(cfg, data), "default": HandTunedLoop(cfg, data, fused=False)}
     rates = interleaved(loops, STEPS, REPS)
-    detail = f"{rates['fused']:.0f} vs {rates['default']:.0f} samples/s (B2, baseline_cnn, batch 64)"
+    detail = (
+        f"{rates['fused']:.0f} vs {rates['default']:.0f} samples/s (B2, baseline_cnn, batch 64)"
+    )
     return [ratio_row("Adam fused=True / default", rates["fused"] / rates["default"], None, detail)]
 
 
@@ -43,8 +49,17 @@ def engine_vs_textbook() -> list[tuple[str, str, str, str]]:
         cfg = run_config(model_set)
         loops = {"engine": EngineLoop(cfg), "B1": TextbookLoop(cfg, fashion_data(cfg))}
         rates = interleaved(loops, STEPS, REPS)
-        detail = f"engine {rates['engine']:.0f} vs B1 {rates['B1']:.0f} samples/s ({model}, batch 64)"
-        rows.append(ratio_row(f"engine default / B1 (textbook), {model}", rates["engine"] / rates["B1"], 3.0, detail))
+        detail = (
+            f"engine {rates['engine']:.0f} vs B1 {rates['B1']:.0f} samples/s ({model}, batch 64)"
+        )
+        rows.append(
+            ratio_row(
+                f"engine default / B1 (textbook), {model}",
+                rates["engine"] / rates["B1"],
+                3.0,
+                detail,
+            )
+        )
     return rows
 
 
@@ -66,20 +81,31 @@ def precision_table() -> list[tuple[str, str, str, str]]:
     """Each precision / layout option vs fp32 NCHW, per model: the data behind the default."""
     rows = []
     for model, model_set in MODELS.items():
-        options = PRECISIONS if model_set.get("model.arch") != "mlp" else {k: v for k, v in PRECISIONS.items() if "channels" not in k}
-        loops = {name: EngineLoop(run_config({**model_set, **option})) for name, option in options.items()}
+        options = (
+            PRECISIONS
+            if model_set.get("model.arch") != "mlp"
+            else {k: v for k, v in PRECISIONS.items() if "channels" not in k}
+        )
+        loops = {
+            name: EngineLoop(run_config({**model_set, **option}))
+            for name, option in options.items()
+        }
         steps = STEPS if "b256" not in model else STEPS // 3
         rates = interleaved(loops, steps, REPS)
         for name, rate in rates.items():
             if name != "fp32":
                 detail = f"{rate:.0f} vs {rates['fp32']:.0f} samples/s"
-                rows.append(ratio_row(f"{model}: {name} / fp32", rate / rates["fp32"], None, detail))
+                rows.append(
+                    ratio_row(f"{model}: {name} / fp32", rate / rates["fp32"], None, detail)
+                )
     return rows
 
 
 def main() -> None:
     print(machine())
-    for row in engine_vs_hand_tuned() + fused_adam_effect() + engine_vs_textbook() + precision_table():
+    for row in (
+        engine_vs_hand_tuned() + fused_adam_effect() + engine_vs_textbook() + precision_table()
+    ):
         print(" | ".join(row))
 
 

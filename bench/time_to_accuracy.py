@@ -13,10 +13,10 @@ import time
 
 from common import machine
 
-from tui_lab.data import availability
+from tui_lab.data.files import availability
 from tui_lab.events import RunFinished
-from tui_lab.experiment import Experiment
 from tui_lab.presets import load_preset
+from tui_lab.training.comparison import Comparison
 
 GOALS = {"fast_fashion": (0.90, 6.0), "fast_mnist": (0.99, None)}  # test accuracy, seconds
 
@@ -26,15 +26,32 @@ def time_to_accuracy(preset: str) -> tuple[str, str, str, str]:
     target, seconds = GOALS[preset]
     dataset = cfg.base.data.dataset
     if availability(dataset) is None:
-        return f"{preset}: test acc ≥ {target:.0%}", "n/a", "not run", f"{dataset} is not installed here"
+        return (
+            f"{preset}: test acc ≥ {target:.0%}",
+            "n/a",
+            "not run",
+            f"{dataset} is not installed here",
+        )
     t0 = time.perf_counter()
-    results: list[RunFinished] = Experiment(cfg, {"training.device": "cpu"}).run()
+    results: list[RunFinished] = Comparison(cfg, {"training.device": "cpu"}).run()
     wall = time.perf_counter() - t0
     run = results[0]
-    ok = run.test_acc is not None and run.test_acc >= target and (seconds is None or run.seconds <= seconds)
+    ok = (
+        run.test_acc is not None
+        and run.test_acc >= target
+        and (seconds is None or run.seconds <= seconds)
+    )
     goal = f"≥{target:.0%}" + (f" in ≤{seconds:g} s" if seconds else "")
-    detail = f"test acc {run.test_acc:.4f} after {run.epochs} epoch(s), wall {wall:.1f} s incl. load + eval"
-    return f"{preset}: train seconds to test acc", f"{run.seconds:.2f} s", f"{goal} {'ok' if ok else 'MISSED'}", detail
+    detail = (
+        f"test acc {run.test_acc:.4f} after {run.epochs} epoch(s), "
+        f"wall {wall:.1f} s incl. load + eval"
+    )
+    return (
+        f"{preset}: train seconds to test acc",
+        f"{run.seconds:.2f} s",
+        f"{goal} {'ok' if ok else 'MISSED'}",
+        detail,
+    )
 
 
 if __name__ == "__main__":

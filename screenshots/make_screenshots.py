@@ -19,40 +19,54 @@ from pathlib import Path
 
 from tui_lab.config import ExperimentConfig, Toy2DConfig
 from tui_lab.events import Event, StepLogged
-from tui_lab.experiment import Experiment
 from tui_lab.presets import load_preset, preset_files
-from tui_lab.search import Search
+from tui_lab.search.runner import Search
+from tui_lab.training.comparison import Comparison
 from tui_lab.ui.app import LabApp
-from tui_lab.ui.search_session import SearchSession
-from tui_lab.ui.session import Comparison
-from tui_lab.ui.toy_screen import ToyAnimation
+from tui_lab.ui.replay import show_recorded, show_trials, show_walked
 
 SIZE = (120, 40)
-QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 3000, "model.arch": "mlp",
-         "model.hidden": 64, "training.epochs": 4, "training.log_every": 5,
-         "training.device": "cpu", "training.precision": "fp32"}
+QUICK = {
+    "data.dataset": "synthetic",
+    "data.synthetic_size": 3000,
+    "model.arch": "mlp",
+    "model.hidden": 64,
+    "training.epochs": 4,
+    "training.log_every": 5,
+    "training.device": "cpu",
+    "training.precision": "fp32",
+}
 
 
-SEARCH_QUICK = {"data.dataset": "synthetic", "data.synthetic_size": 1200, "model.arch": "mlp", "model.hidden": 32,
-                "training.device": "cpu", "training.precision": "fp32", "training.log_every": 5,
-                "training.threads": 1, "training.workers": 1}  # one trial at a time: TPE sees them in order
+SEARCH_QUICK = {
+    "data.dataset": "synthetic",
+    "data.synthetic_size": 1200,
+    "model.arch": "mlp",
+    "model.hidden": 32,
+    "training.device": "cpu",
+    "training.precision": "fp32",
+    "training.log_every": 5,
+    "training.threads": 1,
+    "training.workers": 1,
+}  # one trial at a time: TPE sees them in order
 
 
-def record_search(cfg: ExperimentConfig) -> tuple[Search, list]:
+def record_search(cfg: ExperimentConfig) -> list:
     events: list = []
-    search = Search(cfg, SEARCH_QUICK, run_dir=Path(tempfile.mkdtemp(prefix="tui-lab-shot-")),
-                    listeners=[events.append])
+    search = Search(
+        cfg,
+        SEARCH_QUICK,
+        run_dir=Path(tempfile.mkdtemp(prefix="tui-lab-shot-")),
+        listeners=[events.append],
+    )
     search.run()
-    return search, events
+    return events
 
 
-def search_replay(search: Search, events: list):
+def search_replay(cfg: ExperimentConfig, events: list):
     async def setup(app: LabApp, pilot) -> None:
-        session = SearchSession.launched(search, app.screen)
-        session.relay.queue.extend(events)
-        session.absorb()
+        session = show_trials(app, cfg, events)
         session.status = "completed"
-        app.search_session = session
         await pilot.pause()
         app.screen.redraw()
 
@@ -61,7 +75,7 @@ def search_replay(search: Search, events: list):
 
 def record_comparison(cfg: ExperimentConfig) -> list[Event]:
     events: list[Event] = []
-    Experiment(cfg, QUICK, [events.append]).run()
+    Comparison(cfg, QUICK, [events.append]).run()
     return events
 
 
@@ -81,7 +95,7 @@ async def shoot(app: LabApp, name: str, out: Path, setup) -> None:
 
 def replay(events: list[Event], table: str):
     async def setup(app: LabApp, pilot) -> None:
-        Comparison(app.draft.experiment_config(), app, ["tui-lab"]).show_recorded(app, events)
+        show_recorded(app, events)
         await pilot.pause()
         app.screen.query_one("#tables").active = table
         await pilot.pause()
@@ -91,9 +105,9 @@ def replay(events: list[Event], table: str):
 
 
 async def toy_setup(app: LabApp, pilot) -> None:
-    toy = app.draft.preset.toy2d
+    toy = app.model.draft.preset.toy2d
     assert toy is not None
-    ToyAnimation.show_walked(app, toy)
+    show_walked(app, toy)
     await pilot.pause()
     app.screen.redraw()
 
@@ -107,14 +121,19 @@ async def main(out: Path) -> None:
     preset = load_preset("adam_vs_sgd")
     events = record_comparison(preset)
     await shoot(LabApp(preset, {}), "lab", out, optimizer_tab)
-    await shoot(LabApp(preset, QUICK), "compare_mid_training", out, replay(first_half(events), "tab-runs"))
+    await shoot(
+        LabApp(preset, QUICK), "compare_mid_training", out, replay(first_half(events), "tab-runs")
+    )
     await shoot(LabApp(preset, QUICK), "results", out, replay(events, "tab-results"))
-    toy = load_preset("toy_2d") if "toy_2d" in preset_files() else ExperimentConfig(
-        name="toy_2d", toy2d=Toy2DConfig(function="lecture"))
+    toy = (
+        load_preset("toy_2d")
+        if "toy_2d" in preset_files()
+        else ExperimentConfig(name="toy_2d", toy2d=Toy2DConfig(function="lecture"))
+    )
     await shoot(LabApp(toy, {}), "toy_2d", out, toy_setup)
     bayes = load_preset("bayes_search")
-    search, search_events = record_search(bayes)
-    await shoot(LabApp(bayes, SEARCH_QUICK), "search", out, search_replay(search, search_events))
+    search_events = record_search(bayes)
+    await shoot(LabApp(bayes, SEARCH_QUICK), "search", out, search_replay(bayes, search_events))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def make_images(n: int, shape: tuple[int, ...], seed: int) -> tuple[torch.Tensor
     return x.clamp(0, 255).to(torch.uint8), y
 
 
-def write_mnist_family(folder: Path, n_train: int = 200, n_test: int = 50, gz: bool = False) -> Path:
+def write_mnist_family(
+    folder: Path, n_train: int = 200, n_test: int = 50, gz: bool = False
+) -> Path:
     """The four IDX files of MNIST / Fashion-MNIST into ``folder`` (e.g. ROOT/MNIST/raw)."""
     for prefix, n, seed in (("train", n_train, 1), ("t10k", n_test, 2)):
         x, y = make_images(n, (28, 28), seed)
@@ -50,8 +52,12 @@ def write_cifar(folder: Path, per_batch: int = 40, n_test: int = 40) -> Path:
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     for i, name in enumerate(names):
         x, y = make_images(n_test if name == "test_batch" else per_batch, (3, 32, 32), 10 + i)
-        entry = {"batch_label": name, "labels": y.tolist(), "data": np.asarray(x.reshape(len(y), -1).numpy()),
-                 "filenames": [f"{name}_{j}.png" for j in range(len(y))]}
+        entry = {
+            "batch_label": name,
+            "labels": y.tolist(),
+            "data": np.asarray(x.reshape(len(y), -1).numpy()),
+            "filenames": [f"{name}_{j}.png" for j in range(len(y))],
+        }
         with open(folder / name, "wb") as fh:
             pickle.dump(entry, fh)
     return folder

@@ -59,13 +59,17 @@ def nested(overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def comparison_config(runs: list[dict[str, Any]], base: dict[str, Any] | None = None, **extra: Any) -> ExperimentConfig:
+def comparison_config(
+    runs: list[dict[str, Any]], base: dict[str, Any] | None = None, **extra: Any
+) -> ExperimentConfig:
     """A preset of ``runs`` over ``base`` (dotted keys; default TINY_CNN)."""
     data = {"name": "t", "base": nested(TINY_CNN if base is None else base), "runs": runs, **extra}
     return ExperimentConfig.model_validate(data)
 
 
-def comparison(runs: list[dict[str, Any]], base: dict[str, Any] | None = None, listeners=()) -> tuple[Comparison, ResultsRecorder]:
+def comparison(
+    runs: list[dict[str, Any]], base: dict[str, Any] | None = None, listeners=()
+) -> tuple[Comparison, ResultsRecorder]:
     """A comparison with a recorder listening: (comparison, recorder)."""
     recorder = ResultsRecorder()
     return Comparison(comparison_config(runs, base), listeners=[recorder, *listeners]), recorder

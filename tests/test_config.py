@@ -10,12 +10,23 @@ from tui_lab.presets import list_presets, load_preset
 
 
 def test_public_dotted_keys_apply():
-    cfg = apply_overrides(RunConfig(), {
-        "data.dataset": "mnist", "data.data_dir": "/tmp/x", "model.arch": "mlp",
-        "optimizer.name": "rmsprop", "optimizer.lr": 0.05, "schedule.name": "cosine",
-        "training.epochs": 4, "training.batch_size": 32, "training.seed": 9,
-        "training.device": "cpu", "training.max_steps": 100,
-    }, where="test")
+    cfg = apply_overrides(
+        RunConfig(),
+        {
+            "data.dataset": "mnist",
+            "data.data_dir": "/tmp/x",
+            "model.arch": "mlp",
+            "optimizer.name": "rmsprop",
+            "optimizer.lr": 0.05,
+            "schedule.name": "cosine",
+            "training.epochs": 4,
+            "training.batch_size": 32,
+            "training.seed": 9,
+            "training.device": "cpu",
+            "training.max_steps": 100,
+        },
+        where="test",
+    )
     assert (cfg.data.dataset, cfg.model.arch, cfg.optimizer.name) == ("mnist", "mlp", "rmsprop")
     assert (cfg.optimizer.lr, cfg.training.batch_size, cfg.training.max_steps) == (0.05, 32, 100)
 
@@ -59,27 +70,41 @@ def test_set_values_parse_like_toml():
 
 
 def test_runs_resolve_base_then_run_then_user_overrides():
-    cfg = ExperimentConfig.model_validate({
-        "base": {"optimizer": {"name": "sgd", "lr": 0.1}},
-        "runs": [{"name": "a", "set": {"optimizer.lr": 0.2}}, {"name": "b"}],
-    })
+    cfg = ExperimentConfig.model_validate(
+        {
+            "base": {"optimizer": {"name": "sgd", "lr": 0.1}},
+            "runs": [{"name": "a", "set": {"optimizer.lr": 0.2}}, {"name": "b"}],
+        }
+    )
     runs = dict(cfg.resolved_runs({"training.epochs": 7}))
     assert runs["a"].optimizer.lr == 0.2 and runs["b"].optimizer.lr == 0.1
     assert runs["a"].training.epochs == runs["b"].training.epochs == 7
 
 
 def test_a_hyperparameter_the_optimizer_does_not_use_is_an_error_not_silently_ignored():
-    mixed = ExperimentConfig.model_validate({"runs": [
-        {"name": "sgd", "set": {"optimizer.name": "sgd"}},
-        {"name": "nag", "set": {"optimizer.name": "nesterov"}}]})
+    mixed = ExperimentConfig.model_validate(
+        {
+            "runs": [
+                {"name": "sgd", "set": {"optimizer.name": "sgd"}},
+                {"name": "nag", "set": {"optimizer.name": "nesterov"}},
+            ]
+        }
+    )
     assert dict(mixed.resolved_runs({"optimizer.momentum": 0.95}))["nag"].optimizer.momentum == 0.95
-    with pytest.raises(ConfigError, match=r"--set: optimizer.weight_decay is not used by sgd.*: adamw"):
+    with pytest.raises(
+        ConfigError, match=r"--set: optimizer.weight_decay is not used by sgd.*: adamw"
+    ):
         mixed.resolved_runs({"optimizer.weight_decay": 0.01})  # no run of the comparison reads it
-    adam_only = ExperimentConfig.model_validate({"base": {"optimizer": {"name": "adam", "momentum": 0.9}}})
-    with pytest.raises(ConfigError, match=r"\[base.optimizer\]: optimizer.momentum is not used by adam"):
+    adam_only = ExperimentConfig.model_validate(
+        {"base": {"optimizer": {"name": "adam", "momentum": 0.9}}}
+    )
+    with pytest.raises(
+        ConfigError, match=r"\[base.optimizer\]: optimizer.momentum is not used by adam"
+    ):
         adam_only.resolved_runs()
-    own = ExperimentConfig.model_validate({"runs": [
-        {"name": "a", "set": {"optimizer.name": "adam", "optimizer.rho": 0.9}}]})
+    own = ExperimentConfig.model_validate(
+        {"runs": [{"name": "a", "set": {"optimizer.name": "adam", "optimizer.rho": 0.9}}]}
+    )
     with pytest.raises(ConfigError, match="run 'a': optimizer.rho is not used by adam"):
         own.resolved_runs()
 
@@ -117,6 +142,6 @@ def test_malformed_toml_reports_line_and_column(tmp_path):
 
 def test_unknown_preset_field_is_an_error(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[base.training]\nepochs = 2\nlearning_rate = 0.1\n')
+    bad.write_text("[base.training]\nepochs = 2\nlearning_rate = 0.1\n")
     with pytest.raises(ConfigError, match="base.training.learning_rate"):
         load_preset(str(bad))

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_wheel_ships_presets_and_runs_without_the_checkout(tmp_path):
     # from a clean copy: setuptools' build/ in the checkout may hold modules that no longer exist
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "runs", "*.egg-info", "__pycache__"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".*", "build", "runs", "*.egg-info", "__pycache__"),
+    )
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         capture_output=True,
@@ -36,7 +40,8 @@ def test_wheel_ships_presets_and_runs_without_the_checkout(tmp_path):
     # every module of every package must be in the wheel (pyproject lists the packages)
     probe = (
         "import importlib, pkgutil, tui_lab; from tui_lab.presets import list_presets;"
-        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(tui_lab.__path__, 'tui_lab.') if not m.name.endswith('__main__')];"
+        "mods = pkgutil.walk_packages(tui_lab.__path__, 'tui_lab.');"
+        "[importlib.import_module(m.name) for m in mods if not m.name.endswith('__main__')];"
         "print(tui_lab.__file__); print(len(list_presets()))"
     )
     run = subprocess.run(
@@ -52,8 +57,11 @@ def test_wheel_ships_presets_and_runs_without_the_checkout(tmp_path):
     where, count = run.stdout.split()
     assert where.startswith(str(site))
     assert int(count) == len(list((ROOT / "presets").glob("*.toml")))
-    modules = {Path(n).with_suffix("").as_posix().replace("/", ".") for n in names if n.endswith(".py")}
+    modules = {
+        Path(n).with_suffix("").as_posix().replace("/", ".") for n in names if n.endswith(".py")
+    }
     in_checkout = {
-        p.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".") for p in (ROOT / "tui_lab").rglob("*.py")
+        p.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
+        for p in (ROOT / "tui_lab").rglob("*.py")
     }
     assert in_checkout <= modules

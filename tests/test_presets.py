@@ -13,13 +13,35 @@ from tui_lab.data.files import availability
 from tui_lab.presets import list_presets, load_preset
 
 LECTURE_PRESETS = [
-    "baseline_cnn", "optimizers_cnn", "momentum_nag", "lr_schedules", "adam_vs_sgd",
-    "grid_search", "random_search", "bayes_search", "grid_vs_random",
-    "gd_variants", "lr_decay", "optimizer_zoo", "mnist_90", "toy_2d", "pytorch_optimizers",
+    "baseline_cnn",
+    "optimizers_cnn",
+    "momentum_nag",
+    "lr_schedules",
+    "adam_vs_sgd",
+    "grid_search",
+    "random_search",
+    "bayes_search",
+    "grid_vs_random",
+    "gd_variants",
+    "lr_decay",
+    "optimizer_zoo",
+    "mnist_90",
+    "toy_2d",
+    "pytorch_optimizers",
 ]
 COMPARISONS = [p for p in LECTURE_PRESETS if not load_preset(p).search and not load_preset(p).toy2d]
-SHORT = ["--set", "data.dataset=synthetic", "--set", "data.synthetic_size=300", "--set", "data.subset=240",
-         "--max-steps", "4", "--epochs", "1"]
+SHORT = [
+    "--set",
+    "data.dataset=synthetic",
+    "--set",
+    "data.synthetic_size=300",
+    "--set",
+    "data.subset=240",
+    "--max-steps",
+    "4",
+    "--epochs",
+    "1",
+]
 
 
 def test_every_lecture_exercise_is_a_preset_with_lecture_and_step():

@@ -22,9 +22,25 @@ def rss_mib(pid: int) -> float:
 @pytest.mark.timeout(int(MINUTES * 60) + 600)
 def test_long_comparison_has_flat_memory(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_lab", "--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "100000",
-         "--set", "data.dataset=synthetic", "--set", "data.synthetic_size=4000", "--out", str(tmp_path / "o")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "tui_lab",
+            "--preset",
+            "adam_vs_sgd",
+            "--export",
+            "csv",
+            "--epochs",
+            "100000",
+            "--set",
+            "data.dataset=synthetic",
+            "--set",
+            "data.synthetic_size=4000",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     samples = []
     try:

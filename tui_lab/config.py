@@ -9,10 +9,19 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tui_lab.data.catalog import DATASETS
 from tui_lab.errors import ConfigError
@@ -28,11 +37,45 @@ PRUNERS = ("none", "median", "asha", "hyperband")  # search/samplers.py builds e
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
 
 
-def _one_of(kind: str, value: str, names) -> str:
-    """Validate ``value`` against a registry's names (the one list of what exists)."""
-    if value not in names:
-        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(names)}")
-    return value
+def _filled(defaults: dict[str, Any], settings: BaseModel) -> dict[str, Any]:
+    """A registry entry's defaults, each replaced by the setting of that name where it is set."""
+    chosen = {k: getattr(settings, k, None) for k in defaults}
+    return {k: defaults[k] if v is None else v for k, v in chosen.items()}
+
+
+def repeated(names: list[str]) -> list[str]:
+    """The names that occur more than once, sorted."""
+    return sorted({n for n in names if names.count(n) > 1})
+
+
+def one_of(kind: str, names: Iterable[str]) -> AfterValidator:
+    """A string validated against a registry's names, the one list of what exists."""
+
+    def check(value: str) -> str:
+        if value not in names:
+            raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(names)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def parsed_by(parse: Callable[[str], Any]) -> AfterValidator:
+    """A string that must parse in one of the preset languages (expressions.py)."""
+
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+        return value
+
+    return AfterValidator(check)
+
+
+DatasetName = Annotated[str, one_of("dataset", DATASETS)]
+ArchName = Annotated[str, one_of("architecture", ARCHITECTURES)]
+OptimizerName = Annotated[str, one_of("optimizer", OPTIMIZERS)]
+ScheduleName = Annotated[str, one_of("schedule", SCHEDULES)]
 
 
 class Strict(BaseModel):
@@ -41,8 +84,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class Registered(Strict):
+    """A section whose ``name`` picks an entry of a registry (optimizers, schedules); the
+    entry's settings left as None take the entry's defaults."""
+
+    registry: ClassVar[Mapping[str, Any]]
+    name: str
+
+    def settings(self) -> dict[str, Any]:
+        """The entry's defaults, each replaced by this section's value where it is set."""
+        return _filled(self.registry[self.name].defaults, self)
+
+
 class DataConfig(Strict):
-    dataset: str = "fashion_mnist"
+    dataset: DatasetName = "fashion_mnist"
     data_dir: Path | None = None
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     subset: int | None = Field(None, ge=1, description="use only this many training images")
@@ -53,11 +108,6 @@ class DataConfig(Strict):
     synthetic_classes: int = Field(10, ge=2, le=1000)
     synthetic_size: int = Field(6000, ge=20)
 
-    @field_validator("dataset")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return _one_of("dataset", v, DATASETS)
-
     @field_validator("synthetic_shape")
     @classmethod
     def _shape_positive(cls, v: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -67,17 +117,12 @@ class DataConfig(Strict):
 
 
 class ModelConfig(Strict):
-    arch: str = "baseline_cnn"
+    arch: ArchName = "baseline_cnn"
     filters: list[int] = Field(default_factory=lambda: [32, 64])
     kernel_size: int = Field(3, ge=1, le=15)
     dropout: float = Field(0.25, ge=0.0, lt=1.0)
     hidden: int = Field(128, ge=1, le=65536, description="units of the hidden layer(s)")
     hidden_layers: int = Field(1, ge=0, le=8, description="hidden layers of the MLP")
-
-    @field_validator("arch")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return _one_of("architecture", v, ARCHITECTURES)
 
     @field_validator("filters")
     @classmethod
@@ -87,12 +132,11 @@ class ModelConfig(Strict):
         return v
 
 
-class OptimizerConfig(Strict):
-    """Hyperparameters left as None take the optimizer's lecture default (see optim/registry)."""
+class Hyperparameters(Strict):
+    """The optimizer hyperparameters a run may set; None takes the optimizer's lecture default
+    (optim/catalog.py), and one the optimizer does not read is refused."""
 
-    name: str = "adam"
-    impl: str = "torch"
-    lr: float | None = Field(None, gt=0.0, le=100.0, description="learning rate η (α)")
+    lr: float | None = Field(None, gt=0.0, le=1000.0, description="learning rate η (α)")
     momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum γ")
     beta1: float | None = Field(None, ge=0.0, lt=1.0)
     beta2: float | None = Field(None, ge=0.0, lt=1.0)
@@ -100,31 +144,26 @@ class OptimizerConfig(Strict):
     rho: float | None = Field(None, ge=0.0, lt=1.0, description="decay γ of RMSprop/Adadelta")
     weight_decay: float | None = Field(None, ge=0.0, lt=1.0)
 
-    @field_validator("name")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return _one_of("optimizer", v, OPTIMIZERS)
 
-    @field_validator("impl")
-    @classmethod
-    def _known_impl(cls, v: str) -> str:
-        return _one_of("implementation", v, IMPLS)
+class OptimizerConfig(Hyperparameters, Registered):
+    """Hyperparameters left as None take the optimizer's lecture default (optim/catalog.py)."""
+
+    registry: ClassVar[Mapping[str, Any]] = OPTIMIZERS
+
+    name: OptimizerName = "adam"
+    impl: Annotated[str, one_of("implementation", IMPLS)] = "torch"
+    lr: float | None = Field(None, gt=0.0, le=100.0, description="learning rate η (α)")
 
     def hyperparameters(self) -> dict[str, float]:
-        """The optimizer's hyperparameters with defaults filled in from the registry."""
-        spec = OPTIMIZERS[self.name]
-        out = dict(spec.defaults)
-        for key in out:
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
+        return self.settings()
 
 
-class ScheduleConfig(Strict):
+class ScheduleConfig(Registered):
     """Learning-rate schedule; parameters left as None take the schedule's default."""
 
-    name: str = "constant"
+    registry: ClassVar[Mapping[str, Any]] = SCHEDULES
+
+    name: ScheduleName = "constant"
     per: Literal["epoch", "step"] | None = Field(
         None, description="lr update cadence; default per step for cyclical, one-cycle, restarts"
     )
@@ -143,19 +182,8 @@ class ScheduleConfig(Strict):
     factor: float | None = Field(None, gt=0.0, lt=1.0, description="plateau reduction factor")
     patience: int | None = Field(None, ge=0)
 
-    @field_validator("name")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return _one_of("schedule", v, SCHEDULES)
-
     def parameters(self) -> dict[str, Any]:
-        spec = SCHEDULES[self.name]
-        out = dict(spec.defaults)
-        for key in out:
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
+        return self.settings()
 
 
 class TrainingConfig(Strict):
@@ -166,7 +194,7 @@ class TrainingConfig(Strict):
     max_steps: int | None = Field(None, ge=1, description="cap on optimizer steps per run")
     l1: float = Field(0.0, ge=0.0, description="L1 penalty weight on all weights")
     l2: float = Field(0.0, ge=0.0, description="L2 penalty weight on all weights")
-    precision: str = "auto"
+    precision: Annotated[str, one_of("precision", PRECISIONS)] = "auto"
     channels_last: bool | None = Field(None, description="default: on where it measured faster")
     log_every: int = Field(20, ge=1, description="optimizer steps between logged loss points")
     diverge_loss: float = Field(
@@ -177,8 +205,10 @@ class TrainingConfig(Strict):
     checkpoint: bool = False
     threads: int | None = Field(None, ge=1, le=1024, description="torch CPU threads")
     workers: int | None = Field(
-        None, ge=1, le=1024,
-        description="threads advancing a comparison's runs side by side (default: one per CPU core on CPU, 1 on GPU)",
+        None,
+        ge=1,
+        le=1024,
+        description="runs or trials trained side by side (default: one per CPU core; 1 on GPU)",
     )
 
     @field_validator("device")
@@ -187,11 +217,6 @@ class TrainingConfig(Strict):
         if not DEVICE_PATTERN.fullmatch(v):
             raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
         return v
-
-    @field_validator("precision")
-    @classmethod
-    def _known_precision(cls, v: str) -> str:
-        return _one_of("precision", v, PRECISIONS)
 
 
 class RunConfig(Strict):
@@ -215,30 +240,15 @@ class Expectation(Strict):
     """An outcome a preset promises, checked on the results (see results/checks.py)."""
 
     text: str
-    check: str
-    datasets: list[str] | None = Field(
-        None, min_length=1, description="in force only when the runs use these datasets (default: any)"
+    check: Annotated[str, parsed_by(parse_check)]
+    datasets: list[DatasetName] | None = Field(
+        None,
+        min_length=1,
+        description="in force only when the runs use these datasets (default: any)",
     )
 
-    @field_validator("datasets")
-    @classmethod
-    def _known_datasets(cls, v: list[str] | None) -> list[str] | None:
-        unknown = [d for d in v or [] if d not in DATASETS]
-        if unknown:
-            raise ValueError(f"unknown dataset {unknown[0]!r}; choose from: {', '.join(DATASETS)}")
-        return v
 
-    @field_validator("check")
-    @classmethod
-    def _safe_expression(cls, v: str) -> str:
-        try:
-            parse_check(v)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return v
-
-
-class Toy2DRun(Strict):
+class Toy2DRun(Hyperparameters):
     """One optimizer (the lecture's rule, optim/lectures.py) on the 2-D toy problem.
 
     Hyperparameters left as None take the registry's defaults; one the optimizer does not read
@@ -246,24 +256,16 @@ class Toy2DRun(Strict):
     """
 
     name: str | None = Field(None, min_length=1, max_length=64, description="default: optimizer")
-    optimizer: str
-    lr: float | None = Field(None, gt=0.0, le=1000.0, description="learning rate η")
-    momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum γ")
-    beta1: float | None = Field(None, ge=0.0, lt=1.0)
-    beta2: float | None = Field(None, ge=0.0, lt=1.0)
-    eps: float | None = Field(None, gt=0.0, lt=1.0)
-    rho: float | None = Field(None, ge=0.0, lt=1.0, description="decay γ of RMSprop")
-
-    @field_validator("optimizer")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return _one_of("optimizer", v, OPTIMIZERS)
+    optimizer: OptimizerName
 
     @model_validator(mode="after")
     def _reads_every_hyperparameter(self) -> Toy2DRun:
         reads = OPTIMIZERS[self.optimizer].defaults
-        unread = [k for k in ("lr", "momentum", "beta1", "beta2", "eps", "rho")
-                  if getattr(self, k) is not None and k not in reads]
+        unread = [
+            k
+            for k in Hyperparameters.model_fields
+            if getattr(self, k) is not None and k not in reads
+        ]
         if unread:
             takes = ", ".join(reads)
             raise ValueError(f"{self.optimizer} does not use {', '.join(unread)}; it takes {takes}")
@@ -274,9 +276,7 @@ class Toy2DRun(Strict):
         return self.name or self.optimizer
 
     def hyperparameters(self) -> dict[str, float]:
-        out = dict(OPTIMIZERS[self.optimizer].defaults)
-        out.update({k: v for k in out if (v := getattr(self, k, None)) is not None})
-        return out
+        return _filled(OPTIMIZERS[self.optimizer].defaults, self)
 
 
 class Toy2DConfig(Strict):
@@ -286,7 +286,9 @@ class Toy2DConfig(Strict):
     lecture problem's for an expression (toy_functions.FUNCTIONS).
     """
 
-    function: str = Field("lecture", description="a built-in name or an expression in x1, x2")
+    function: Annotated[str, parsed_by(formula_of)] = Field(
+        "lecture", description="a built-in name or an expression in x1, x2"
+    )
     start: tuple[float, float] | None = None
     steps: int | None = Field(None, ge=1, le=10_000)
     tolerance: float = Field(1e-3, gt=0.0, description="converged once |f − f_min| < tolerance")
@@ -295,15 +297,6 @@ class Toy2DConfig(Strict):
         None, description="contour view: x1_min, x1_max, x2_min, x2_max"
     )
     runs: list[Toy2DRun] = Field(default_factory=list)
-
-    @field_validator("function")
-    @classmethod
-    def _parses(cls, v: str) -> str:
-        try:
-            formula_of(v)
-        except ConfigError as exc:
-            raise ValueError(str(exc).rstrip(".")) from None
-        return v
 
     @field_validator("bounds")
     @classmethod
@@ -315,9 +308,7 @@ class Toy2DConfig(Strict):
     @field_validator("runs")
     @classmethod
     def _unique_labels(cls, v: list[Toy2DRun]) -> list[Toy2DRun]:
-        labels = [r.label for r in v]
-        dupes = sorted({n for n in labels if labels.count(n) > 1})
-        if dupes:
+        if dupes := repeated([r.label for r in v]):
             raise ValueError(f"give each run a distinct name; repeated: {', '.join(dupes)}")
         return v
 
@@ -368,10 +359,14 @@ class ParamSpace(Strict):
                 raise ValueError("a categorical parameter needs choices = [...]")
             extra = [k for k in ("low", "high", "step", "grid") if getattr(self, k) is not None]
             if extra or self.log:
-                raise ValueError(f"a categorical parameter takes only choices, not {extra or 'log'}")
+                raise ValueError(
+                    f"a categorical parameter takes only choices, not {extra or 'log'}"
+                )
             return self
         if self.choices is not None:
-            raise ValueError(f"an {self.type} range takes low/high (and log, step, grid), not choices")
+            raise ValueError(
+                f"an {self.type} range takes low/high (and log, step, grid), not choices"
+            )
         if self.low is None or self.high is None or not self.low < self.high:
             raise ValueError(f"an {self.type} range needs low < high")
         if self.log and (self.low <= 0 or self.step is not None):
@@ -405,25 +400,15 @@ class SearchConfig(Strict):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds the samplers")
     startup_trials: int = Field(5, ge=0, description="random trials before the Bayesian model")
     space: dict[str, ParamSpace] = Field(min_length=1)
-    pruner: str = "none"
+    pruner: Annotated[str, one_of("pruner", PRUNERS)] = "none"
     pruner_warmup_epochs: int = Field(1, ge=0, description="epochs before a trial may be pruned")
-    objective: str = "val_acc"
-
-    @field_validator("pruner")
-    @classmethod
-    def _known_pruner(cls, v: str) -> str:
-        return _one_of("pruner", v, PRUNERS)
-
-    @field_validator("objective")
-    @classmethod
-    def _known_objective(cls, v: str) -> str:
-        return _one_of("objective", v, SEARCH_OBJECTIVES)
+    objective: Annotated[str, one_of("objective", SEARCH_OBJECTIVES)] = "val_acc"
 
     @field_validator("method")
     @classmethod
     def _distinct(cls, v: str | list[str]) -> str | list[str]:
         if isinstance(v, list) and (not v or len(set(v)) != len(v)):
-            raise ValueError("list each method once, e.g. method = [\"grid\", \"random\"]")
+            raise ValueError('list each method once, e.g. method = ["grid", "random"]')
         return v
 
     @model_validator(mode="after")
@@ -457,9 +442,7 @@ class ExperimentConfig(Strict):
     @field_validator("runs")
     @classmethod
     def _unique_names(cls, v: list[RunSpec]) -> list[RunSpec]:
-        names = [r.name for r in v]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
+        if dupes := repeated([r.name for r in v]):
             raise ValueError(f"run names must be unique; repeated: {', '.join(dupes)}")
         shared = [r.name for r in v if "training.workers" in r.set]
         if shared:
@@ -503,15 +486,20 @@ class ExperimentConfig(Strict):
         shared |= self.base.optimizer.model_fields_set
         unread_by_all = set.intersection(*(unread_hyperparameters(cfg) for _, cfg in out)) & shared
         from_cli = {k.split(".", 1)[1] for k in overrides or {}}
-        _check_read(out[0][1], unread_by_all, "--set" if unread_by_all & from_cli else "[base.optimizer]")
+        _check_read(
+            out[0][1], unread_by_all, "--set" if unread_by_all & from_cli else "[base.optimizer]"
+        )
         return out
 
 
 def unread_hyperparameters(cfg: RunConfig) -> set[str]:
     """Optimizer hyperparameters set in ``cfg`` that its optimizer does not use."""
     reads = OPTIMIZERS[cfg.optimizer.name].defaults
-    return {k for k in OptimizerConfig.model_fields
-            if k not in ("name", "impl", *reads) and getattr(cfg.optimizer, k) is not None}
+    return {
+        k
+        for k in Hyperparameters.model_fields
+        if k not in reads and getattr(cfg.optimizer, k) is not None
+    }
 
 
 def _check_read(cfg: RunConfig, unread: set[str], where: str) -> None:

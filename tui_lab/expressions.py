@@ -65,9 +65,22 @@ CHECK_BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Div: operator.truediv,
 }
 CHECK_NODES = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
-    ast.BinOp, ast.Call, ast.Attribute, ast.Name, ast.Constant, ast.Load,
-    *CHECK_COMPARE, *CHECK_BINARY,
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.Compare,
+    ast.BinOp,
+    ast.Call,
+    ast.Attribute,
+    ast.Name,
+    ast.Constant,
+    ast.Load,
+    *CHECK_COMPARE,
+    *CHECK_BINARY,
 )
 
 
@@ -225,7 +238,9 @@ def parse_check(check: str) -> ast.Expression:
         tree = ast.parse(check, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         reason = getattr(exc, "msg", None) or str(exc)
-        raise ConfigError(f"expectation check {check!r} is not a valid expression: {reason}.") from None
+        raise ConfigError(
+            f"expectation check {check!r} is not a valid expression: {reason}."
+        ) from None
     for node in ast.walk(tree):
         if not isinstance(node, CHECK_NODES):
             raise ConfigError(
@@ -239,13 +254,19 @@ def parse_check(check: str) -> ast.Expression:
         if isinstance(node, ast.Constant) and type(node.value) not in (int, float, str):
             raise ConfigError(f"expectation check {check!r}: constants must be numbers or strings.")
     if _depth(tree) > MAX_DEPTH:
-        raise ConfigError(f"expectation check {check!r} is nested more than {MAX_DEPTH} levels deep.")
+        raise ConfigError(
+            f"expectation check {check!r} is nested more than {MAX_DEPTH} levels deep."
+        )
     return tree
 
 
 def check_calls(tree: ast.Expression) -> list[str]:
     """The names of the functions a parsed check calls, in order of appearance."""
-    return [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    return [
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    ]
 
 
 def _depth(node: ast.AST) -> int:

@@ -17,10 +17,11 @@ from tui_lab.errors import ConfigError
 
 
 def _preset_dirs() -> list[Path]:
-    """Installed presets (the wheel's ``tui_lab/preset_files``) and, in a checkout, ``presets/``."""
+    """In a checkout its ``presets/`` (what is being edited), then the installed presets (the
+    wheel's ``tui_lab/preset_files``)."""
+    dirs = [Path(__file__).resolve().parent.parent / "presets"]
     spec = importlib.util.find_spec("tui_lab.preset_files")
-    dirs = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
-    dirs.append(Path(__file__).resolve().parent.parent / "presets")
+    dirs += [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
     return [d for d in dirs if d.is_dir()]
 
 

@@ -1,5 +1,6 @@
 """The 2-D toy problem's built-in functions (dataflowr Module 4 and two classics), each with
-the start point, view, step count and per-optimizer settings that show its lesson.
+the start point, view, step count and per-optimizer settings that show its lesson, read from
+toy_functions.toml beside this module.
 
 The lecture minimizes f(x1, x2) = 0.1·x1² + 2·x2² from (−5, −2) for 20 steps (d2l's
 ``train_2d``). f is 20× more curved along x2 than along x1, so plain GD's learning rate is
@@ -10,7 +11,9 @@ methods divide each coordinate's step by its own gradient scale, so their paths 
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from tui_lab.errors import ConfigError
@@ -32,61 +35,25 @@ class ToyFunction:
     runs: tuple[dict[str, Any], ...]
 
 
-LECTURE = ToyFunction(
-    title="f(x1, x2) = 0.1·x1² + 2·x2²  (dataflowr Module 4)",
-    expression="0.1*x1**2 + 2*x2**2",
-    start=(-5.0, -2.0),
-    bounds=(-5.5, 1.0, -3.0, 1.0),
-    steps=20,
-    # GD at d2l's η = 0.4; the others reach f < 1e-3 within the 20 steps. Adam and AMSGrad use
-    # β1 = 0.5: with 0.9 their momentum needs more than 20 steps to settle on this problem.
-    runs=(
-        {"name": "gd", "optimizer": "batch_gd", "lr": 0.4},
-        {"optimizer": "momentum", "lr": 0.3, "momentum": 0.6},
-        {"optimizer": "nesterov", "lr": 0.25, "momentum": 0.7},
-        {"optimizer": "adagrad", "lr": 1.5},
-        {"optimizer": "rmsprop", "lr": 0.35},
-        {"optimizer": "adam", "lr": 0.5, "beta1": 0.5},
-        {"optimizer": "amsgrad", "lr": 0.05, "beta1": 0.5},
-    ),
-)
-FUNCTIONS: dict[str, ToyFunction] = {
-    "lecture": LECTURE,
-    "quadratic": LECTURE,
-    "rosenbrock": ToyFunction(
-        title="Rosenbrock: (1 − x1)² + 100·(x2 − x1²)², minimum 0 at (1, 1)",
-        expression="(1 - x1)**2 + 100*(x2 - x1**2)**2",
-        start=(-1.5, 2.0),
-        bounds=(-2.0, 2.0, -1.0, 3.0),
-        steps=1000,
-        runs=(
-            {"name": "gd", "optimizer": "batch_gd", "lr": 0.001},
-            {"optimizer": "momentum", "lr": 0.001, "momentum": 0.9},
-            {"optimizer": "nesterov", "lr": 0.001, "momentum": 0.9},
-            {"optimizer": "adagrad", "lr": 2.0},
-            {"optimizer": "rmsprop", "lr": 0.003},
-            {"optimizer": "adam", "lr": 0.1},
-            {"optimizer": "amsgrad", "lr": 0.1},
-        ),
-    ),
-    "beale": ToyFunction(
-        title="Beale: (1.5 − x1 + x1·x2)² + (2.25 − x1 + x1·x2²)² + (2.625 − x1 + x1·x2³)², "
-        "minimum 0 at (3, 0.5)",
-        expression="(1.5 - x1 + x1*x2)**2 + (2.25 - x1 + x1*x2**2)**2 + (2.625 - x1 + x1*x2**3)**2",
-        start=(1.0, 1.5),
-        bounds=(-4.5, 4.5, -4.5, 4.5),
-        steps=1000,
-        runs=(
-            {"name": "gd", "optimizer": "batch_gd", "lr": 0.01},
-            {"optimizer": "momentum", "lr": 0.002, "momentum": 0.9},
-            {"optimizer": "nesterov", "lr": 0.002, "momentum": 0.9},
-            {"optimizer": "adagrad", "lr": 1.0},
-            {"optimizer": "rmsprop", "lr": 0.01},
-            {"optimizer": "adam", "lr": 0.1},
-            {"optimizer": "amsgrad", "lr": 0.03},
-        ),
-    ),
-}
+def _load() -> dict[str, ToyFunction]:
+    text = resources.files("tui_lab").joinpath("toy_functions.toml").read_text(encoding="utf-8")
+    functions: dict[str, ToyFunction] = {}
+    for name, entry in tomllib.loads(text)["functions"].items():
+        aliases = entry.pop("aliases", [])
+        function = ToyFunction(
+            title=entry["title"],
+            expression=entry["expression"],
+            start=tuple(entry["start"]),
+            bounds=tuple(entry["bounds"]),
+            steps=entry["steps"],
+            runs=tuple(entry["runs"]),
+        )
+        functions.update(dict.fromkeys([name, *aliases], function))
+    return functions
+
+
+FUNCTIONS = _load()  # toy_functions.toml: the built-ins with their lesson's settings
+LECTURE = FUNCTIONS["lecture"]
 
 
 def builtin(text: str) -> ToyFunction | None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from support import TINY_CNN, as_sets, comparison, rows
 
 from tui_lab.cli.comparison import busy_cpu_hint
@@ -21,11 +20,18 @@ SYNTH = as_sets(TINY_CNN)
 
 def test_export_csv_writes_the_four_files(tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "2", "--out", str(out),
-                 *SYNTH])
+    code = main(
+        ["--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "2", "--out", str(out), *SYNTH]
+    )
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "expectations.csv", "experiment.json", "metrics.csv", "report.md", "steps.csv", "summary.csv"]
+        "expectations.csv",
+        "experiment.json",
+        "metrics.csv",
+        "report.md",
+        "steps.csv",
+        "summary.csv",
+    ]
     metrics = rows(out / "metrics.csv")
     runs = {"adam", "rmsprop", "sgd_momentum"}
     assert {(m["run"], m["epoch"]) for m in metrics} == {(r, e) for r in runs for e in ("1", "2")}
@@ -43,8 +49,22 @@ def test_export_csv_writes_the_four_files(tmp_path, capsys):
 
 def test_export_json_holds_the_same_tables(tmp_path):
     out = tmp_path / "out"
-    assert main(["--preset", "baseline_cnn", "--export", "json", "--max-steps", "10", "--out",
-                 str(out), *SYNTH]) == 0
+    assert (
+        main(
+            [
+                "--preset",
+                "baseline_cnn",
+                "--export",
+                "json",
+                "--max-steps",
+                "10",
+                "--out",
+                str(out),
+                *SYNTH,
+            ]
+        )
+        == 0
+    )
     payload = json.loads((out / "results.json").read_text())
     assert set(payload) >= {"experiment", "metrics", "steps", "summary"}
     assert payload["summary"][0]["status"] == "completed"
@@ -60,8 +80,14 @@ def test_existing_out_dir_is_never_overwritten(tmp_path, capsys):
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui_lab", *args], capture_output=True, text=True, check=False,
-                          timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "tui_lab", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,7 +98,10 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         (["--headless", "--set", "optimizer.learning_rate=0.1"], "learning_rate"),
         (["--headless", "--set", "optimizer.lr=-1"], "optimizer.lr"),
         (["--headless", "--device", "cuda", *SYNTH], "CUDA"),
-        (["--headless", "--set", "data.dataset=mnist", "--set", "data.download=false"], "--data-dir"),
+        (
+            ["--headless", "--set", "data.dataset=mnist", "--set", "data.download=false"],
+            "--data-dir",
+        ),
         (["--headless", "--epochs", "zero"], "--epochs"),
     ],
 )
@@ -100,11 +129,16 @@ def test_list_presets_and_version():
     assert version.returncode == 0 and "tui-lab" in version.stdout
 
 
-@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
-                    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)",
+)
 def test_adam_baseline_reaches_85_percent_on_fashion_mnist_in_one_epoch(tmp_path):
     out = tmp_path / "fm"
-    assert main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "1", "--out", str(out)]) == 0
+    assert (
+        main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "1", "--out", str(out)])
+        == 0
+    )
     (summary,) = rows(out / "summary.csv")
     assert summary["status"] == "completed" and float(summary["test_acc"]) >= 0.85
 

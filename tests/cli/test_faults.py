@@ -1,7 +1,9 @@
-"""Nothing lost, no traceback on bad input, no hang: interrupts, kill -9, resume, full disk, fuzz."""
+"""Nothing lost, no traceback on bad input, no hang: interrupts, kill -9, resume, full disk,
+fuzz."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import json
@@ -15,7 +17,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from support import TINY_CNN, as_sets, rows
 
 from tui_lab.cli.args import build_parser, overrides_from_args
@@ -28,8 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tui_lab", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_lab", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def wait_for_epochs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -45,7 +51,9 @@ def wait_for_epochs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 
 
 def test_first_ctrl_c_stops_writes_and_exits_130(tmp_path):
     out = tmp_path / "out"
-    proc = start("--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "200", "--out", str(out), *SYNTH)
+    proc = start(
+        "--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "200", "--out", str(out), *SYNTH
+    )
     wait_for_epochs(out, 3, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
@@ -58,8 +66,17 @@ def test_first_ctrl_c_stops_writes_and_exits_130(tmp_path):
 
 
 def test_second_ctrl_c_exits_at_once(tmp_path):
-    proc = start("--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "200", "--out",
-                 str(tmp_path / "o"), *SYNTH)
+    proc = start(
+        "--preset",
+        "adam_vs_sgd",
+        "--export",
+        "csv",
+        "--epochs",
+        "200",
+        "--out",
+        str(tmp_path / "o"),
+        *SYNTH,
+    )
     wait_for_epochs(tmp_path / "o", 1, proc)
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGINT)
@@ -68,7 +85,9 @@ def test_second_ctrl_c_exits_at_once(tmp_path):
 
 
 def _learning(table: list[dict[str, str]]) -> list[tuple]:
-    return sorted((r["run"], r["epoch"], r["train_loss"], r["val_loss"], r["val_acc"]) for r in table)
+    return sorted(
+        (r["run"], r["epoch"], r["train_loss"], r["val_loss"], r["val_acc"]) for r in table
+    )
 
 
 def test_kill_9_leaves_complete_files_and_resume_matches_an_uninterrupted_run(tmp_path):
@@ -92,7 +111,10 @@ def test_kill_9_leaves_complete_files_and_resume_matches_an_uninterrupted_run(tm
     whole = tmp_path / "whole"
     assert main([*args, "--out", str(whole)]) == 0
     assert _learning(rows(killed / "metrics.csv")) == _learning(rows(whole / "metrics.csv"))
-    test_accs = lambda d: [(r["run"], r["test_acc"]) for r in rows(d / "summary.csv")]
+
+    def test_accs(d):
+        return [(r["run"], r["test_acc"]) for r in rows(d / "summary.csv")]
+
     assert test_accs(killed) == test_accs(whole)
 
 
@@ -100,15 +122,43 @@ def test_checkpoints_load_with_weights_only(tmp_path):
     import torch
 
     out = tmp_path / "o"
-    assert main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "1", "--checkpoint",
-                 "--out", str(out), *SYNTH]) == 0
+    assert (
+        main(
+            [
+                "--preset",
+                "baseline_cnn",
+                "--export",
+                "csv",
+                "--epochs",
+                "1",
+                "--checkpoint",
+                "--out",
+                str(out),
+                *SYNTH,
+            ]
+        )
+        == 0
+    )
     state = torch.load(out / "checkpoints" / "baseline.pt", weights_only=True)
     assert state["epoch"] == 1 and "model" in state
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
     out = tmp_path / "o"
-    main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "1", "--checkpoint", "--out", str(out), *SYNTH])
+    main(
+        [
+            "--preset",
+            "baseline_cnn",
+            "--export",
+            "csv",
+            "--epochs",
+            "1",
+            "--checkpoint",
+            "--out",
+            str(out),
+            *SYNTH,
+        ]
+    )
     rows_ = rows(out / "summary.csv")
     rows_[0]["status"] = "interrupted"
     with open(out / "summary.csv", "w", newline="") as fh:
@@ -123,10 +173,30 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
 def test_lr_10_diverges_at_a_step_and_the_siblings_finish(tmp_path):
     out = tmp_path / "o"
     cfg = tmp_path / "p.toml"
-    cfg.write_text('[[runs]]\nname = "wild"\nset = { "optimizer.name" = "sgd", "optimizer.lr" = 10.0 }\n'
-                   '[[runs]]\nname = "calm"\nset = { "optimizer.name" = "adam" }\n')
-    assert main(["--preset", str(cfg), "--export", "csv", "--epochs", "2", "--out", str(out), *SYNTH,
-                 "--set", "model.filters=[32, 64]", "--set", "model.hidden=128"]) == 0
+    cfg.write_text(
+        '[[runs]]\nname = "wild"\nset = { "optimizer.name" = "sgd", "optimizer.lr" = 10.0 }\n'
+        '[[runs]]\nname = "calm"\nset = { "optimizer.name" = "adam" }\n'
+    )
+    assert (
+        main(
+            [
+                "--preset",
+                str(cfg),
+                "--export",
+                "csv",
+                "--epochs",
+                "2",
+                "--out",
+                str(out),
+                *SYNTH,
+                "--set",
+                "model.filters=[32, 64]",
+                "--set",
+                "model.hidden=128",
+            ]
+        )
+        == 0
+    )
     summary = {r["run"]: r for r in rows(out / "summary.csv")}
     assert summary["wild"]["status"] == "diverged" and int(summary["wild"]["diverged_at"]) >= 1
     assert summary["calm"]["status"] == "completed"
@@ -135,11 +205,16 @@ def test_lr_10_diverges_at_a_step_and_the_siblings_finish(tmp_path):
 def test_unwritable_out_dir_is_exit_2(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert main(["--preset", "baseline_cnn", "--export", "csv", "--out", str(blocker / "out"), *SYNTH]) == 2
+    assert (
+        main(["--preset", "baseline_cnn", "--export", "csv", "--out", str(blocker / "out"), *SYNTH])
+        == 2
+    )
     assert str(blocker / "out") in capsys.readouterr().err
 
 
-def test_full_disk_while_exporting_names_the_path_and_keeps_finished_files(tmp_path, monkeypatch, capsys):
+def test_full_disk_while_exporting_names_the_path_and_keeps_finished_files(
+    tmp_path, monkeypatch, capsys
+):
     from tui_lab.results import files
 
     real_fsync, calls = os.fsync, []
@@ -152,7 +227,9 @@ def test_full_disk_while_exporting_names_the_path_and_keeps_finished_files(tmp_p
 
     monkeypatch.setattr(files.os, "fsync", fsync)
     out = tmp_path / "o"
-    code = main(["--preset", "baseline_cnn", "--export", "csv", "--epochs", "5", "--out", str(out), *SYNTH])
+    code = main(
+        ["--preset", "baseline_cnn", "--export", "csv", "--epochs", "5", "--out", str(out), *SYNTH]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "No space left on device" in err and str(out) in err and "Traceback" not in err
@@ -171,9 +248,23 @@ def test_no_code_path_evaluates_text_as_python():
     assert offenders == []
 
 
-KEYS = st.sampled_from(["optimizer.lr", "training.batch_size", "model.dropout", "data.dataset",
-                        "training.epochs", "model.filters", "schedule.name", "optimizer.name",
-                        "training.seed", "nope", "optimizer", "a.b.c", ""]) | st.text(max_size=20)
+KEYS = st.sampled_from(
+    [
+        "optimizer.lr",
+        "training.batch_size",
+        "model.dropout",
+        "data.dataset",
+        "training.epochs",
+        "model.filters",
+        "schedule.name",
+        "optimizer.name",
+        "training.seed",
+        "nope",
+        "optimizer",
+        "a.b.c",
+        "",
+    ]
+) | st.text(max_size=20)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -188,17 +279,21 @@ def test_fuzz_set_never_tracebacks(key, value):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=st.text(max_size=200) | st.builds(
-    lambda k, v: f"[base.{k}]\nx = {v}\n", st.sampled_from(["training", "model", "data", "zzz"]),
-    st.text(max_size=10)))
+@given(
+    text=st.text(max_size=200)
+    | st.builds(
+        lambda k, v: f"[base.{k}]\nx = {v}\n",
+        st.sampled_from(["training", "model", "data", "zzz"]),
+        st.text(max_size=10),
+    )
+)
 def test_fuzz_preset_files_never_traceback(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("fuzz") / "p.toml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass") if False else path.write_bytes(
-        text.encode("utf-8", "replace"))
-    try:
+        text.encode("utf-8", "replace")
+    )
+    with contextlib.suppress(UserError):
         load_preset(str(path)).resolved_runs()
-    except UserError:
-        pass
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -219,8 +314,13 @@ def test_served_lab_binds_loopback_only(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "tui_lab", "--serve", str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_lab", "--serve", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _listening_addresses(port) and time.monotonic() < deadline:
@@ -238,8 +338,19 @@ def test_bad_serve_address_is_exit_2(capsys):
 
 
 def test_kernel_larger_than_the_image_is_exit_2(capsys):
-    assert main(["--headless", *SYNTH, "--set", "data.synthetic_shape=[1, 8, 8]",
-                 "--set", "model.kernel_size=9"]) == 2
+    assert (
+        main(
+            [
+                "--headless",
+                *SYNTH,
+                "--set",
+                "data.synthetic_shape=[1, 8, 8]",
+                "--set",
+                "model.kernel_size=9",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "model.kernel_size=9" in err and "8×8" in err
 

@@ -49,7 +49,12 @@ def test_split_is_deterministic_and_disjoint(tmp_path):
     write_mnist_family(tmp_path / "MNIST" / "raw", n_train=300, n_test=20)
     a = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.2)
     x_val = a.val.x.clone()
-    b = load_dataset(DataConfig(dataset="mnist", data_dir=tmp_path, val_fraction=0.2, download=False, subset=None), CPU)
+    b = load_dataset(
+        DataConfig(
+            dataset="mnist", data_dir=tmp_path, val_fraction=0.2, download=False, subset=None
+        ),
+        CPU,
+    )
     assert torch.equal(x_val, b.val.x)
     train_rows = {bytes(r.numpy()) for r in a.train.x.flatten(1)}
     assert not any(bytes(r.numpy()) in train_rows for r in a.val.x.flatten(1)[:20] if r.any())
@@ -106,7 +111,9 @@ def test_cifar_loader_never_runs_pickled_code(tmp_path):
 
 
 def test_synthetic_dataset_any_shape():
-    data = load(dataset="synthetic", synthetic_shape=(3, 16, 12), synthetic_classes=4, synthetic_size=200)
+    data = load(
+        dataset="synthetic", synthetic_shape=(3, 16, 12), synthetic_classes=4, synthetic_size=200
+    )
     assert data.train.x.shape[1:] == (3, 16, 12) and data.num_classes == 4
     assert data.train.x.dtype == torch.uint8
 
@@ -119,8 +126,10 @@ def test_augment_keeps_shape_and_pixels():
     assert set(nonzero.tolist()) <= set(x.flatten().tolist())
 
 
-@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
-                    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)",
+)
 def test_debian_fashion_mnist_is_found_without_configuration():
     data = load(dataset="fashion_mnist", val_fraction=0.1)
     assert (len(data.train), len(data.val), len(data.test)) == (54_000, 6_000, 10_000)

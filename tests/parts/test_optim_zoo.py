@@ -20,16 +20,27 @@ import torch.nn.functional as F
 from torch import nn
 
 from tui_lab.config import ExperimentConfig, OptimizerConfig, RunConfig, apply_overrides
-from tui_lab.training.run import effective_batch_size
 from tui_lab.errors import ConfigError
-from tui_lab.training.comparison import Comparison
-from tui_lab.results.recorder import ResultsRecorder
 from tui_lab.optim.build import LECTURE_RULES, TORCH_FACTORIES, build_optimizer
 from tui_lab.optim.catalog import OPTIMIZERS
+from tui_lab.results.recorder import ResultsRecorder
+from tui_lab.training.comparison import Comparison
+from tui_lab.training.run import effective_batch_size
 
 ISSUE_OPTIMIZERS = {
-    "batch_gd", "sgd_1", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
-    "adam", "adamax", "nadam", "amsgrad", "adamw",
+    "batch_gd",
+    "sgd_1",
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adadelta",
+    "adam",
+    "adamax",
+    "nadam",
+    "amsgrad",
+    "adamw",
 }
 
 
@@ -92,7 +103,9 @@ def test_registry_has_every_optimizer_of_the_issue_with_both_impls_and_a_descrip
     assert set(OPTIMIZERS) == ISSUE_OPTIMIZERS == set(TORCH_FACTORIES) == set(LECTURE_RULES)
     param = nn.Parameter(torch.zeros(2))
     for name, spec in OPTIMIZERS.items():
-        assert isinstance(build_optimizer(spec.name, [param], spec.defaults, "torch"), torch.optim.Optimizer)
+        assert isinstance(
+            build_optimizer(spec.name, [param], spec.defaults, "torch"), torch.optim.Optimizer
+        )
         lecture = build_optimizer(spec.name, [param], spec.defaults, "lecture")
         assert type(lecture).__module__ == "tui_lab.optim.lectures", name
         text = spec.describe()
@@ -145,8 +158,12 @@ def test_lecture_and_torch_agree_over_50_steps(name):
     batches = Batches()
     by_torch, by_lecture = tiny_model(), tiny_model()
     start = flat(by_torch)
-    batches.train(by_torch, build_optimizer(spec.name, by_torch.parameters(), hp, "torch"), range(50))
-    batches.train(by_lecture, LECTURE_RULES[name](by_lecture.parameters(), **hp, **extra), range(50))
+    batches.train(
+        by_torch, build_optimizer(spec.name, by_torch.parameters(), hp, "torch"), range(50)
+    )
+    batches.train(
+        by_lecture, LECTURE_RULES[name](by_lecture.parameters(), **hp, **extra), range(50)
+    )
     assert (flat(by_torch) - start).abs().max() > 1e-2, "too little movement to compare"
     torch.testing.assert_close(flat(by_lecture), flat(by_torch))  # float32 rtol/atol
 
@@ -183,7 +200,10 @@ def test_eps_inside_the_root_differs_from_torch_by_the_stated_amount(name, torch
     gen = torch.Generator().manual_seed(0)
     p_t = torch.ones(7, dtype=torch.float64, requires_grad=True)
     p_l = torch.ones(7, dtype=torch.float64, requires_grad=True)
-    opt_t, opt_l = build_optimizer(spec.name, [p_t], hp, "torch"), build_optimizer(spec.name, [p_l], hp, "lecture")
+    opt_t, opt_l = (
+        build_optimizer(spec.name, [p_t], hp, "torch"),
+        build_optimizer(spec.name, [p_l], hp, "lecture"),
+    )
     scales = torch.logspace(-6, 0, 7, dtype=torch.float64)  # |g| from 1e-6 to 1
     for _ in range(4):
         with torch.no_grad():
@@ -303,10 +323,19 @@ def ref_amsgrad(hp, steps, th=2.0, m=0.0, v=0.0, v_max=0.0):
 
 
 REFERENCES = {
-    "batch_gd": ref_sgd, "sgd_1": ref_sgd, "sgd": ref_sgd, "momentum": ref_momentum,
-    "nesterov": ref_nesterov, "adagrad": ref_adagrad, "rmsprop": ref_rmsprop,
-    "adadelta": ref_adadelta, "adam": ref_adam, "adamax": ref_adamax, "nadam": ref_nadam,
-    "amsgrad": ref_amsgrad, "adamw": ref_adamw,
+    "batch_gd": ref_sgd,
+    "sgd_1": ref_sgd,
+    "sgd": ref_sgd,
+    "momentum": ref_momentum,
+    "nesterov": ref_nesterov,
+    "adagrad": ref_adagrad,
+    "rmsprop": ref_rmsprop,
+    "adadelta": ref_adadelta,
+    "adam": ref_adam,
+    "adamax": ref_adamax,
+    "nadam": ref_nadam,
+    "amsgrad": ref_amsgrad,
+    "adamw": ref_adamw,
 }
 FORMULA_OVERRIDES = {"amsgrad": {"beta2": 0.9, "lr": 0.1}, "adamw": {"weight_decay": 0.5}}
 
@@ -385,8 +414,13 @@ def test_engine_trains_with_lecture_optimizers():
     base = {
         "data": {"dataset": "synthetic", "synthetic_size": 200, "val_fraction": 0.2},
         "model": {"arch": "mlp", "hidden": 16},
-        "training": {"epochs": 2, "batch_size": 32, "log_every": 5, "device": "cpu",
-                     "precision": "fp32"},
+        "training": {
+            "epochs": 2,
+            "batch_size": 32,
+            "log_every": 5,
+            "device": "cpu",
+            "precision": "fp32",
+        },
     }
     runs = [
         {"name": "adam-torch", "set": {"optimizer.name": "adam"}},
@@ -397,8 +431,10 @@ def test_engine_trains_with_lecture_optimizers():
     rec = ResultsRecorder()
     results = Comparison(cfg, listeners=[rec]).run()
     assert [r.status for r in results] == ["completed"] * 3
-    losses = {name: [m["train_loss"] for m in rec.metrics if m["run"] == name]
-              for name in ("adam-torch", "adam-lecture", "nadam-lecture")}
+    losses = {
+        name: [m["train_loss"] for m in rec.metrics if m["run"] == name]
+        for name in ("adam-torch", "adam-lecture", "nadam-lecture")
+    }
     assert losses["adam-lecture"] == pytest.approx(losses["adam-torch"], rel=1e-4)
     assert all(math.isfinite(v) for v in losses["nadam-lecture"])
     assert losses["nadam-lecture"][-1] < losses["nadam-lecture"][0]

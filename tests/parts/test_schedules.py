@@ -14,10 +14,10 @@ from torch.optim import lr_scheduler as torch_sched
 from tui_lab.config import ExperimentConfig, RunConfig, ScheduleConfig, apply_overrides
 from tui_lab.errors import ConfigError
 from tui_lab.events import EpochEnded, RunStarted, StepLogged
-from tui_lab.training.comparison import Comparison
-from tui_lab.results.recorder import ResultsRecorder
 from tui_lab.presets import load_preset
+from tui_lab.results.recorder import ResultsRecorder
 from tui_lab.schedules import SCHEDULES, Schedule, restart_phase
+from tui_lab.training.comparison import Comparison
 
 A0 = 0.1
 EPOCHS = 8
@@ -69,7 +69,10 @@ CLOSED_FORMS: dict[str, tuple[dict, Callable[[float, float], float]]] = {
     "inverse_time": ({"decay": 0.5}, lambda t, u: A0 / (1 + 0.5 * t)),
     "power": ({"d": 0.8}, lambda t, u: 0.8**t * A0),
     "inverse_sqrt": ({"d": 0.9}, lambda t, u: 0.9 * A0 / math.sqrt(t) if t >= 1 else 0.9 * A0),
-    "cosine": ({"eta_min": 0.001}, lambda t, u: 0.001 + (A0 - 0.001) * (1 + math.cos(math.pi * t / EPOCHS)) / 2),
+    "cosine": (
+        {"eta_min": 0.001},
+        lambda t, u: 0.001 + (A0 - 0.001) * (1 + math.cos(math.pi * t / EPOCHS)) / 2,
+    ),
     "cosine_restarts": ({"t_0": 1, "t_mult": 2, "eta_min": 0.0}, lambda t, u: sgdr_reference(t)),
     "cyclic_triangular": (
         {"max_lr": 0.5, "cycle_epochs": 1.5},
@@ -127,11 +130,17 @@ TORCH_EQUIVALENTS = {
     ),
     **{
         f"cyclic_{mode}": (
-            {"max_lr": 0.5, "cycle_epochs": 2, "gamma": 0.8} if mode == "exp_range"
+            {"max_lr": 0.5, "cycle_epochs": 2, "gamma": 0.8}
+            if mode == "exp_range"
             else {"max_lr": 0.5, "cycle_epochs": 2},
             lambda o, k, mode=mode: torch_sched.CyclicLR(
-                o, base_lr=A0, max_lr=0.5, step_size_up=2 * k, mode=mode,
-                gamma=0.8 ** (1 / k), cycle_momentum=False,
+                o,
+                base_lr=A0,
+                max_lr=0.5,
+                step_size_up=2 * k,
+                mode=mode,
+                gamma=0.8 ** (1 / k),
+                cycle_momentum=False,
             ),
         )
         for mode in ("triangular", "triangular2", "exp_range")
@@ -139,8 +148,14 @@ TORCH_EQUIVALENTS = {
     "one_cycle": (
         {"max_lr": 0.5, "pct_start": 0.3},
         lambda o, k: torch_sched.OneCycleLR(
-            o, max_lr=0.5, total_steps=EPOCHS * k, pct_start=0.3, anneal_strategy="cos",
-            div_factor=0.5 / A0, final_div_factor=1e4, cycle_momentum=False,
+            o,
+            max_lr=0.5,
+            total_steps=EPOCHS * k,
+            pct_start=0.3,
+            anneal_strategy="cos",
+            div_factor=0.5 / A0,
+            final_div_factor=1e4,
+            cycle_momentum=False,
         ),
     ),
 }
@@ -176,10 +191,12 @@ def test_warmup_matches_torch_linear_lr_chained_with_step_decay(per):
     n = 1 * k
 
     def make(opt):
-        return torch_sched.ChainedScheduler([
-            torch_sched.LinearLR(opt, start_factor=1 / (n + 1), total_iters=n),
-            torch_sched.StepLR(opt, 3 * k, gamma=0.5),
-        ])
+        return torch_sched.ChainedScheduler(
+            [
+                torch_sched.LinearLR(opt, start_factor=1 / (n + 1), total_iters=n),
+                torch_sched.StepLR(opt, 3 * k, gamma=0.5),
+            ]
+        )
 
     expected = torch_lrs(make, EPOCHS * k)
     if per == "epoch":
@@ -273,7 +290,13 @@ def test_logged_lr_follows_the_schedule_in_the_engine():
         "data": {"dataset": "synthetic", "synthetic_size": 200, "synthetic_shape": [1, 8, 8]},
         "model": {"arch": "logreg"},
         "optimizer": {"name": "sgd", "lr": 0.05},
-        "training": {"epochs": 4, "batch_size": 20, "log_every": 1, "max_steps": 30, "device": "cpu"},
+        "training": {
+            "epochs": 4,
+            "batch_size": 20,
+            "log_every": 1,
+            "max_steps": 30,
+            "device": "cpu",
+        },
     }
     runs = [
         {"name": "step", "set": {"schedule.name": "step", "schedule.step_size": 1}},

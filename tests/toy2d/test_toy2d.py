@@ -7,8 +7,6 @@ import csv
 import itertools
 import json
 import math
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -16,8 +14,8 @@ import torch
 from tui_lab.cli.main import main
 from tui_lab.config import ExperimentConfig, Toy2DConfig, Toy2DRun, parse_value
 from tui_lab.errors import ConfigError
-from tui_lab.results.checks import check_all
 from tui_lab.presets import load_preset
+from tui_lab.results.checks import check_all
 from tui_lab.toy2d.checks import check_functions
 from tui_lab.toy2d.problem import Toy2DProblem, contour_grid, summarize, view_bounds, walk
 from tui_lab.toy2d.runner import run_toy2d
@@ -164,7 +162,9 @@ def test_preset_matches_the_builtin_and_its_expectations_are_met():
     cfg = load_preset("toy_2d")
     assert cfg.toy2d is not None and cfg.lecture.startswith("dataflowr Module 4")
     prob = Toy2DProblem.from_config(cfg.toy2d)
-    assert [r.model_dump() for r in prob.runs] == [Toy2DRun.model_validate(r).model_dump() for r in FUNCTIONS["lecture"].runs]
+    assert [r.model_dump() for r in prob.runs] == [
+        Toy2DRun.model_validate(r).model_dump() for r in FUNCTIONS["lecture"].runs
+    ]
     assert (prob.start, prob.steps, prob.tolerance) == ((-5.0, -2.0), 20, 1e-3)
     results = check_all(cfg.expect, check_functions(run_toy2d(prob)))
     assert len(results) >= 4 and all(r.met for r in results), [(r.text, r.detail) for r in results]
@@ -235,8 +235,23 @@ def test_cli_exports_csv(tmp_path, capsys):
 
 def test_cli_exports_json_and_rejects_bad_sets(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["--preset", "toy_2d", "--export", "json", "--out", str(out),
-                 "--set", "toy2d.function=rosenbrock", "--set", "toy2d.steps=40"]) == 0
+    assert (
+        main(
+            [
+                "--preset",
+                "toy_2d",
+                "--export",
+                "json",
+                "--out",
+                str(out),
+                "--set",
+                "toy2d.function=rosenbrock",
+                "--set",
+                "toy2d.steps=40",
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     assert results["experiment"]["toy2d"]["function"] == "rosenbrock"
     assert len(results["trajectories"]) == 7 * 41 and len(results["summary"]) == 7
@@ -246,9 +261,3 @@ def test_cli_exports_json_and_rejects_bad_sets(tmp_path, capsys):
     bad = ["--preset", "toy_2d", "--headless", "--set", "toy2d.function=__import__('os')"]
     assert main(bad) == 2
     assert "not allowed" in capsys.readouterr().err
-
-
-def test_core_module_imports_no_ui_library():
-    code = "import sys, tui_lab.toy2d.runner; print(any(m in sys.modules for m in ('rich', 'textual')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

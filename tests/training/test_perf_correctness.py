@@ -12,9 +12,9 @@ import torch
 
 from tui_lab.config import ExperimentConfig, RunConfig, apply_overrides
 from tui_lab.data.tensors import load_dataset, normalize
-from tui_lab.training.run import Run
-from tui_lab.training.comparison import Comparison
 from tui_lab.presets import load_preset
+from tui_lab.training.comparison import Comparison
+from tui_lab.training.run import Run
 
 SMALL = {
     "data.dataset": "synthetic",
@@ -28,7 +28,9 @@ SMALL = {
 
 
 def small_run(**extra) -> Run:
-    run = Run("perf", apply_overrides(RunConfig(), {**SMALL, **extra}, where="test"), 0, lambda e: None)
+    run = Run(
+        "perf", apply_overrides(RunConfig(), {**SMALL, **extra}, where="test"), 0, lambda e: None
+    )
     run.setup()
     return run
 
@@ -78,7 +80,9 @@ def test_fused_normalization_matches_the_textbook_formula():
 
 def test_threads_option_applies_during_the_run_and_is_restored():
     seen = []
-    cfg = ExperimentConfig.model_validate({"name": "t", "runs": [{"name": "one", "set": {"training.threads": 1}}]})
+    cfg = ExperimentConfig.model_validate(
+        {"name": "t", "runs": [{"name": "one", "set": {"training.threads": 1}}]}
+    )
     overrides = {**SMALL, "training.max_steps": 5, "data.synthetic_size": 200}
     comparison = Comparison(cfg, overrides, [lambda event: seen.append(torch.get_num_threads())])
     before = torch.get_num_threads()

@@ -7,7 +7,6 @@ import threading
 
 import pytest
 import torch
-
 from support import TINY_CNN, comparison
 
 from tui_lab.errors import DeviceError
@@ -21,7 +20,9 @@ def experiment(runs, base=SMALL, listeners=()):
 
 
 def _numbers(rec, run):
-    return [{k: v for k, v in m.items() if "seconds" not in k} for m in rec.metrics if m["run"] == run]
+    return [
+        {k: v for k, v in m.items() if "seconds" not in k} for m in rec.metrics if m["run"] == run
+    ]
 
 
 def test_a_runs_numbers_do_not_depend_on_its_siblings_or_on_parallel_workers():
@@ -29,9 +30,11 @@ def test_a_runs_numbers_do_not_depend_on_its_siblings_or_on_parallel_workers():
     parallel worker threads, in lockstep in one thread, or alone, with the same torch thread count
     it gives the same numbers, and the same command twice gives the same numbers."""
     base = {**SMALL, "model.dropout": 0.3, "training.threads": 1}
-    runs = [{"name": "adam", "set": {"optimizer.name": "adam"}},
-            {"name": "sgd", "set": {"optimizer.name": "momentum", "optimizer.lr": 0.05}},
-            {"name": "rms", "set": {"optimizer.name": "rmsprop"}}]
+    runs = [
+        {"name": "adam", "set": {"optimizer.name": "adam"}},
+        {"name": "sgd", "set": {"optimizer.name": "momentum", "optimizer.lr": 0.05}},
+        {"name": "rms", "set": {"optimizer.name": "rmsprop"}},
+    ]
     parallel, rec_parallel = experiment(runs, base)
     assert parallel.parallelism(len(runs))[0] == min(3, torch.get_num_threads())
     parallel.run()
@@ -41,7 +44,11 @@ def test_a_runs_numbers_do_not_depend_on_its_siblings_or_on_parallel_workers():
     alone.run()
     again, rec_again = experiment(runs[:1], base)
     again.run()
-    assert _numbers(rec_parallel, "adam") == _numbers(rec_lockstep, "adam") == _numbers(rec_alone, "adam")
+    assert (
+        _numbers(rec_parallel, "adam")
+        == _numbers(rec_lockstep, "adam")
+        == _numbers(rec_alone, "adam")
+    )
     assert _numbers(rec_parallel, "rms") == _numbers(rec_lockstep, "rms")
     assert _numbers(rec_alone, "adam") == _numbers(rec_again, "adam")
     assert len(_numbers(rec_parallel, "sgd")) == 2
@@ -58,10 +65,12 @@ def test_runs_learn_and_report_every_epoch():
 
 
 def test_divergence_is_pinned_to_its_step_and_siblings_go_on():
-    exp, rec = experiment([
-        {"name": "wild", "set": {"optimizer.name": "sgd", "optimizer.lr": 100.0}},
-        {"name": "calm", "set": {"optimizer.name": "adam"}},
-    ])
+    exp, rec = experiment(
+        [
+            {"name": "wild", "set": {"optimizer.name": "sgd", "optimizer.lr": 100.0}},
+            {"name": "calm", "set": {"optimizer.name": "adam"}},
+        ]
+    )
     wild, calm = exp.run()
     assert wild.status == "diverged" and wild.diverged_at is not None
     assert 1 <= wild.diverged_at <= wild.steps
@@ -124,10 +133,18 @@ def test_an_exception_in_one_run_fails_that_run_only(monkeypatch):
 def test_l1_l2_penalties_shrink_weights():
     norms = {}
     for name, l2 in (("plain", 0.0), ("l2", 0.05)):
-        exp, _ = experiment([{"name": name, "set": {"training.l2": l2, "optimizer.name": "sgd",
-                                                    "optimizer.lr": 0.05}}])
+        exp, _ = experiment(
+            [
+                {
+                    "name": name,
+                    "set": {"training.l2": l2, "optimizer.name": "sgd", "optimizer.lr": 0.05},
+                }
+            ]
+        )
         exp.run()
-        norms[name] = sum(p.pow(2).sum().item() for p in exp.runs[0].parts.model.parameters() if p.dim() > 1)
+        norms[name] = sum(
+            p.pow(2).sum().item() for p in exp.runs[0].parts.model.parameters() if p.dim() > 1
+        )
     assert norms["l2"] < norms["plain"]
 
 
@@ -140,8 +157,9 @@ def test_cuda_without_cuda_is_a_device_error():
 
 def test_finished_event_carries_epochs_to_target():
     events = []
-    exp, _ = experiment([{"name": "a", "set": {"training.target_acc": 0.2}}],
-                        listeners=[events.append])
+    exp, _ = experiment(
+        [{"name": "a", "set": {"training.target_acc": 0.2}}], listeners=[events.append]
+    )
     exp.run()
     (finished,) = [e for e in events if isinstance(e, RunFinished)]
     assert finished.epochs_to_target == 1

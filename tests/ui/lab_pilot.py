@@ -43,7 +43,11 @@ async def launch_until_training(app, pilot, logged: int = 1):
 def two_runs() -> ExperimentConfig:
     return ExperimentConfig(
         name="pair",
-        runs=[RunSpec(name="adam", set={"optimizer.name": "adam"}),
-              RunSpec(name="sgd", set={"optimizer.name": "momentum", "optimizer.lr": 0.05})],
-        expect=[Expectation(text="every run finishes", check="completed('adam') and completed('sgd')")],
+        runs=[
+            RunSpec(name="adam", set={"optimizer.name": "adam"}),
+            RunSpec(name="sgd", set={"optimizer.name": "momentum", "optimizer.lr": 0.05}),
+        ],
+        expect=[
+            Expectation(text="every run finishes", check="completed('adam') and completed('sgd')")
+        ],
     )

@@ -13,12 +13,20 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="tmux is not installed: the real-terminal test cannot run here"
+    shutil.which("tmux") is None,
+    reason="tmux is not installed: the real-terminal test cannot run here",
 )
 
-SETTINGS = ["data.dataset=synthetic", "data.synthetic_size=200", "model.arch=mlp", "model.hidden=8",
-            "training.device=cpu", "training.epochs=2", "training.batch_size=32",
-            "training.log_every=2"]
+SETTINGS = [
+    "data.dataset=synthetic",
+    "data.synthetic_size=200",
+    "model.arch=mlp",
+    "model.hidden=8",
+    "training.device=cpu",
+    "training.epochs=2",
+    "training.batch_size=32",
+    "training.log_every=2",
+]
 
 
 class Terminal:
@@ -28,15 +36,36 @@ class Terminal:
         exe = Path(sys.executable).parent / "tui-lab"
         sets = " ".join(f"--set {s}" for s in settings)
         self.done = tmp_path / "exit-code"
-        command = (f"cd {tmp_path} && TERM=xterm-256color {exe} --preset adam_vs_sgd {sets}; "
-                   f"echo $? > {self.done}; sleep 30")
+        command = (
+            f"cd {tmp_path} && TERM=xterm-256color {exe} --preset adam_vs_sgd {sets}; "
+            f"echo $? > {self.done}; sleep 30"
+        )
         self.tmux = ["tmux", "-L", f"tui-lab-test-{os.getpid()}"]
-        subprocess.run([*self.tmux, "new-session", "-d", "-s", "lab", "-x", "120", "-y", "40",
-                        "bash", "-c", command], check=True)
+        subprocess.run(
+            [
+                *self.tmux,
+                "new-session",
+                "-d",
+                "-s",
+                "lab",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "bash",
+                "-c",
+                command,
+            ],
+            check=True,
+        )
 
     def screen(self) -> str:
-        return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", "lab"], capture_output=True,
-                              text=True, check=True).stdout
+        return subprocess.run(
+            [*self.tmux, "capture-pane", "-p", "-t", "lab"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
 
     def keys(self, *keys: str) -> None:
         subprocess.run([*self.tmux, "send-keys", "-t", "lab", *keys], check=True)

@@ -3,27 +3,33 @@ read the results table and the exported files, and quit while training."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import math
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-
-from lab_pilot import LONG, SIZE, TINY, launch_and_finish, launch_until_training, run, two_runs, wait_until
+from lab_pilot import (
+    LONG,
+    SIZE,
+    TINY,
+    launch_and_finish,
+    launch_until_training,
+    run,
+    two_runs,
+    wait_until,
+)
 
 from tui_lab.cli.main import main as cli_main
-from tui_lab.config import Expectation, ExperimentConfig, RunSpec, Toy2DConfig
+from tui_lab.config import ExperimentConfig, RunSpec, Toy2DConfig
 from tui_lab.events import EpochEnded, StepLogged
 from tui_lab.presets import load_preset
 from tui_lab.ui.app import LabApp
-from tui_lab.ui.state.draft import Draft
-from tui_lab.ui.state.comparison import RunHistory, downsample, ema, series
 from tui_lab.ui.screens.lab import RunsList
+from tui_lab.ui.state.comparison import RunHistory, downsample, ema, series
+from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
+
 
 def test_draft_round_trips_through_an_experiment_config():
     draft = Draft(load_preset("adam_vs_sgd"), TINY)
@@ -47,7 +53,9 @@ def test_switching_optimizer_drops_the_settings_only_the_old_one_used():
 
 def test_chart_series_are_smoothed_and_downsampled_for_display_only():
     history = RunHistory("a", 0)
-    history.steps = [StepLogged("a", s, s / 10, 1.0 + (s % 2), 0.1, 100.0, s / 5) for s in range(1, 1001)]
+    history.steps = [
+        StepLogged("a", s, s / 10, 1.0 + (s % 2), 0.1, 100.0, s / 5) for s in range(1, 1001)
+    ]
     xs, ys = series(history, "train_loss", "step", smooth=False, max_points=50)
     assert len(xs) <= 50 and xs[-1] == 1000 and set(ys) <= {1.0, 2.0}
     _, smooth = series(history, "train_loss", "step", smooth=True, max_points=2000)
@@ -103,7 +111,12 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             await wait_until(pilot, lambda: tables.active == "tab-results", timeout=5)
             await pilot.press("t")  # then the preset's expectations, checked on the results
             assert tables.active == "tab-expectations"
-            await wait_until(pilot, lambda: "1 of 1 expectations met" in str(compare.query_one(ExpectationsView).render()))
+            await wait_until(
+                pilot,
+                lambda: (
+                    "1 of 1 expectations met" in str(compare.query_one(ExpectationsView).render())
+                ),
+            )
 
             await pilot.press("x", "m")
             assert (app.model.x_axis, app.model.smooth) == ("epoch", True)
@@ -120,13 +133,17 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
         'name = "pair"\n[[runs]]\nname = "adam"\nset = { "optimizer.name" = "adam" }\n'
         '[[runs]]\nname = "sgd"\nset = { "optimizer.name" = "momentum", "optimizer.lr" = 0.05 }\n'
     )
-    assert cli_main(["--preset", str(preset), *sets, "--export", "csv", "--out", str(headless)]) == 0
+    assert (
+        cli_main(["--preset", str(preset), *sets, "--export", "csv", "--out", str(headless)]) == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in headless.iterdir())
     with open(out / "summary.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["run"] for r in rows] == ["adam", "adam_2", "sgd"]
     assert all(r["status"] == "completed" and float(r["test_acc"]) > 0 for r in rows)
-    assert (headless / "summary.csv").read_text().splitlines()[0] == (out / "summary.csv").read_text().splitlines()[0]
+    assert (headless / "summary.csv").read_text().splitlines()[0] == (
+        out / "summary.csv"
+    ).read_text().splitlines()[0]
 
 
 def test_pause_resume_and_stop_each_run_and_all():
@@ -176,7 +193,8 @@ def test_quit_during_training_exits_within_two_seconds():
 
 def test_failed_and_diverged_runs_show_on_the_run_and_in_a_notification(tmp_path):
     cfg = ExperimentConfig(
-        name="broken", runs=[RunSpec(name="wild", set={"optimizer.name": "sgd", "optimizer.lr": 100.0})]
+        name="broken",
+        runs=[RunSpec(name="wild", set={"optimizer.name": "sgd", "optimizer.lr": 100.0})],
     )
 
     async def diverge():
@@ -190,7 +208,12 @@ def test_failed_and_diverged_runs_show_on_the_run_and_in_a_notification(tmp_path
             assert any("diverged" in n.message for n in app._notifications)
 
     async def missing_data():
-        offline = {**TINY, "data.dataset": "cifar10", "data.download": False, "data.data_dir": str(tmp_path)}
+        offline = {
+            **TINY,
+            "data.dataset": "cifar10",
+            "data.download": False,
+            "data.data_dir": str(tmp_path),
+        }
         app = LabApp(cfg, offline)
         async with app.run_test(size=SIZE) as pilot:
             await launch_and_finish(app, pilot)
@@ -234,7 +257,10 @@ def test_toy_2d_view_animates_every_optimizer():
             assert table.row_count == len(app.model.toy.problem.runs) > 1
             assert all(len(path) == 13 for path in app.model.toy.paths)
             assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} <= {
-                "converged", "did not converge", "diverged"}
+                "converged",
+                "did not converge",
+                "diverged",
+            }
 
     run(scenario())
 
@@ -248,6 +274,9 @@ def test_small_terminal_keeps_the_essentials():
             await launch_and_finish(app, pilot)
             screen = app.screen
             assert screen.query_one("#chart-train-loss").region.height >= 8
-            assert not screen.query_one("#chart-lr").display or screen.query_one("#chart-lr").region.height == 0
+            assert (
+                not screen.query_one("#chart-lr").display
+                or screen.query_one("#chart-lr").region.height == 0
+            )
 
     run(scenario())

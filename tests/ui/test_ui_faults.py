@@ -7,7 +7,16 @@ import asyncio
 import statistics
 import time
 
-from lab_pilot import LONG, SIZE, TINY, launch_and_finish, launch_until_training, run, two_runs, wait_until
+from lab_pilot import (
+    LONG,
+    SIZE,
+    TINY,
+    launch_and_finish,
+    launch_until_training,
+    run,
+    two_runs,
+    wait_until,
+)
 from textual import events
 
 from tui_lab.ui.app import LabApp
@@ -34,7 +43,9 @@ def test_starting_twice_keeps_one_training_worker():
         app = LabApp(two_runs(), LONG)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("ctrl+r")
-            await wait_until(pilot, lambda: app.model.comparison is not None and app.model.comparison.state.runs)
+            await wait_until(
+                pilot, lambda: app.model.comparison is not None and app.model.comparison.state.runs
+            )
             first = app.model.comparison
             await pilot.press("f2", "ctrl+r")
             await pilot.pause(0.3)
@@ -91,7 +102,9 @@ def test_keys_are_answered_within_100_ms_while_training():
             await launch_until_training(app, pilot, logged=4)
             delays = []
             for _ in range(7):  # a key event as the terminal driver delivers it (pilot.press
-                before = app.model.x_axis  # also waits for the app to go idle, which it never is here)
+                before = (
+                    app.model.x_axis
+                )  # also waits for the app to go idle, which it never is here)
                 started = time.perf_counter()
                 app.post_message(events.Key("x", "x"))
                 while app.model.x_axis == before and time.perf_counter() - started < 5:

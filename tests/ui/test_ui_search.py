@@ -8,24 +8,30 @@ import csv
 import time
 
 import pytest
+from lab_pilot import SIZE, wait_until
 from optuna.distributions import FloatDistribution
-
-from lab_pilot import SIZE, run, wait_until
 
 from tui_lab.config import ExperimentConfig
 from tui_lab.search.runner import Search, attach_study
 from tui_lab.search.study import JOURNAL_NAME
-from tui_lab.ui.sessions import search as search_session
 from tui_lab.ui.app import LabApp
-from tui_lab.ui.state.search_draft import SearchDraft, parse_space, space_text
 from tui_lab.ui.screens.search import SearchScreen
+from tui_lab.ui.sessions import search as search_session
+from tui_lab.ui.state.search_draft import SearchDraft, parse_space, space_text
 from tui_lab.ui.widgets.trials_table import TrialsTable
 
 BASE = {
     "data": {"dataset": "synthetic", "synthetic_size": 300, "val_fraction": 0.25},
     "model": {"arch": "mlp", "hidden": 8},
-    "training": {"epochs": 2, "batch_size": 32, "max_steps": 12, "device": "cpu", "threads": 1,
-                 "log_every": 2, "precision": "fp32"},
+    "training": {
+        "epochs": 2,
+        "batch_size": 32,
+        "max_steps": 12,
+        "device": "cpu",
+        "threads": 1,
+        "log_every": 2,
+        "precision": "fp32",
+    },
 }
 SPACE = {
     "optimizer.lr": {"type": "float", "low": 0.001, "high": 0.1, "log": True, "grid": [0.001, 0.1]},
@@ -34,10 +40,14 @@ SPACE = {
 
 
 def tiny_search(n_trials: int = 3, name: str = "tiny_search") -> ExperimentConfig:
-    return ExperimentConfig.model_validate({
-        "name": name, "description": "three random trials on synthetic blobs", "base": BASE,
-        "search": {"method": "random", "n_trials": n_trials, "seed": 0, "space": SPACE},
-    })
+    return ExperimentConfig.model_validate(
+        {
+            "name": name,
+            "description": "three random trials on synthetic blobs",
+            "base": BASE,
+            "search": {"method": "random", "n_trials": n_trials, "seed": 0, "space": SPACE},
+        }
+    )
 
 
 def test_search_draft_validates_edits_like_a_preset_and_plans_the_budget():
@@ -81,7 +91,9 @@ def test_search_view_edits_launches_and_shows_the_trials(tmp_path, monkeypatch):
             assert "4 trials × 2 epochs = 8 trial-epochs" in str(budget.render())
             screen.query_one("#search-pruner").value = "median"
             await pilot.pause()
-            assert app.model.search_draft.search.pruner == "median" and "median pruner" in str(budget.render())
+            assert app.model.search_draft.search.pruner == "median" and "median pruner" in str(
+                budget.render()
+            )
             screen.query_one("#search-pruner").value = "none"
             trials.value = "3"
             await pilot.pause()
@@ -97,7 +109,10 @@ def test_search_view_edits_launches_and_shows_the_trials(tmp_path, monkeypatch):
             best = session.best("tiny_search")
             assert best is not None and best.status == "completed"
             status = str(screen.query_one("#search-status").render())
-            assert f"best random {best.number}: val_acc {best.value:.4f}" in status and "test acc" in status
+            assert (
+                f"best random {best.number}: val_acc {best.value:.4f}" in status
+                and "test acc" in status
+            )
             labels = [str(table.get_row_at(i)[0]) for i in range(3)]
             assert labels.count(f"★ random {best.number}") == 1
             await pilot.press("o")  # sort by value: the best trial comes first
@@ -115,7 +130,9 @@ def test_search_view_edits_launches_and_shows_the_trials(tmp_path, monkeypatch):
     out = asyncio.run(scenario())
     with open(out / "trials.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [r["number"] for r in rows] == ["0", "1", "2"] and all(r["status"] == "completed" for r in rows)
+    assert [r["number"] for r in rows] == ["0", "1", "2"] and all(
+        r["status"] == "completed" for r in rows
+    )
 
 
 def test_follow_a_study_in_a_journal_file_as_another_process_adds_trials(tmp_path, monkeypatch):
@@ -159,7 +176,9 @@ def test_follow_a_study_in_a_journal_file_as_another_process_adds_trials(tmp_pat
             await wait_until(pilot, lambda: len(session.records) == 5)
             await pilot.pause(0.6)
             assert table.row_count == 5
-            assert "best random 4: val_acc 0.9900" in str(screen.query_one("#search-status").render())
+            assert "best random 4: val_acc 0.9900" in str(
+                screen.query_one("#search-status").render()
+            )
 
             await pilot.press("S")
             await pilot.pause(0.5)
@@ -188,10 +207,15 @@ def test_stop_requeues_the_running_trial_relaunch_resumes_and_quit_is_prompt(tmp
     async def scenario():
         app = LabApp(endless, {})
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f2", "ctrl+r")  # the Lab's launch of a search preset opens the Search view
+            await pilot.press(
+                "f2", "ctrl+r"
+            )  # the Lab's launch of a search preset opens the Search view
             session = app.model.search
             assert isinstance(app.screen, SearchScreen) and session is not None
-            await wait_until(pilot, lambda: session.curves.runs and next(iter(session.curves.runs.values())).steps)
+            await wait_until(
+                pilot,
+                lambda: session.curves.runs and next(iter(session.curves.runs.values())).steps,
+            )
             await pilot.press("S")
             await app.workers.wait_for_complete()
             await pilot.pause(0.3)
@@ -201,7 +225,10 @@ def test_stop_requeues_the_running_trial_relaunch_resumes_and_quit_is_prompt(tmp
             await pilot.press("ctrl+r")
             resumed = app.model.search
             assert resumed is not session and resumed.run_dir == session.run_dir
-            await wait_until(pilot, lambda: resumed.curves.runs and next(iter(resumed.curves.runs.values())).steps)
+            await wait_until(
+                pilot,
+                lambda: resumed.curves.runs and next(iter(resumed.curves.runs.values())).steps,
+            )
             assert next(iter(resumed.curves.runs)) == "random 0"  # the interrupted trial runs again
             worker = next(w for w in app.workers if w.group == "search")
             started = time.monotonic()

@@ -1,7 +1,8 @@
 """SVG snapshots of the lab's main views at fixed sizes, from a deterministic state: the
 Compare view is fed fixed synthetic events (no training, no timing), the toy view a finished
-walk, the Search view fixed trial records. Update with ``pytest tests/ui/test_ui_snapshots.py --snapshot-update`` after a deliberate
-UI change, and look at the report before committing the new SVGs."""
+walk, the Search view fixed trial records. After a deliberate UI change, update with
+``pytest tests/ui/test_ui_snapshots.py --snapshot-update`` and look at the report before
+committing the new SVGs."""
 
 from __future__ import annotations
 
@@ -36,14 +37,25 @@ def preset() -> ExperimentConfig:
     return ExperimentConfig(
         name="snapshot_compare",
         description="Three optimizers on the synthetic blobs (fixed events for snapshots)",
-        runs=[RunSpec(name=n, set={"optimizer.name": n.split("_")[0].replace("sgd", "momentum")})
-              for n in RUNS],
-        expect=[Expectation(text="every optimizer reaches 90% test accuracy",
-                            check="min(run('adam').test_acc, run('sgd_momentum').test_acc) >= 0.9"),
-                Expectation(text="Adam reaches 95% validation accuracy first",
-                            check="epochs_to('adam', 0.95) < epochs_to('sgd_momentum', 0.95)"),
-                Expectation(text="on CIFAR-10 the CNN stays below 80%", check="run('adam').test_acc < 0.8",
-                            datasets=["cifar10"])],
+        runs=[
+            RunSpec(name=n, set={"optimizer.name": n.split("_")[0].replace("sgd", "momentum")})
+            for n in RUNS
+        ],
+        expect=[
+            Expectation(
+                text="every optimizer reaches 90% test accuracy",
+                check="min(run('adam').test_acc, run('sgd_momentum').test_acc) >= 0.9",
+            ),
+            Expectation(
+                text="Adam reaches 95% validation accuracy first",
+                check="epochs_to('adam', 0.95) < epochs_to('sgd_momentum', 0.95)",
+            ),
+            Expectation(
+                text="on CIFAR-10 the CNN stays below 80%",
+                check="run('adam').test_acc < 0.8",
+                datasets=["cifar10"],
+            ),
+        ],
     )
 
 
@@ -53,23 +65,58 @@ def fake_events(progress: float) -> list[Event]:
     total = STEPS_PER_EPOCH * EPOCHS
     last = int(total * progress)
     for i, (name, speed) in enumerate(RUNS.items()):
-        events.append(RunStarted(name, i, {"training": {"target_acc": 0.85}, "data": {"dataset": "fashion_mnist"}}, STEPS_PER_EPOCH,
-                                 total, 12_730, "cpu", "fp32"))
+        events.append(
+            RunStarted(
+                name,
+                i,
+                {"training": {"target_acc": 0.85}, "data": {"dataset": "fashion_mnist"}},
+                STEPS_PER_EPOCH,
+                total,
+                12_730,
+                "cpu",
+                "fp32",
+            )
+        )
         events.append(RunStatusChanged(name, "running"))
         lr = 1e-3 if i < 2 else 1e-2
         for step in range(5, last + 1, 5):
             t = step / STEPS_PER_EPOCH
             loss = 0.3 + 2.0 * math.exp(-t / speed) + 0.05 * math.sin(step)
-            events.append(StepLogged(name, step, t, loss, lr * 0.5 ** math.floor(t), 5000.0, step / 100))
+            events.append(
+                StepLogged(name, step, t, loss, lr * 0.5 ** math.floor(t), 5000.0, step / 100)
+            )
             if step % STEPS_PER_EPOCH == 0:
                 e = step // STEPS_PER_EPOCH
                 val = 0.95 - 0.5 * math.exp(-e / speed)
-                events.append(EpochEnded(name, e, step, loss, val - 0.02, loss * 1.1, val,
-                                         lr * 0.5 ** e, step / 100, 0.5))
+                events.append(
+                    EpochEnded(
+                        name,
+                        e,
+                        step,
+                        loss,
+                        val - 0.02,
+                        loss * 1.1,
+                        val,
+                        lr * 0.5**e,
+                        step / 100,
+                        0.5,
+                    )
+                )
         if progress >= 1:
             events.append(RunStatusChanged(name, "completed"))
-            events.append(RunFinished(name, "completed", EPOCHS, total, total / 100, 0.94 - 0.01 * i,
-                                      0.35 + 0.02 * i, 0.93 - 0.01 * i, 2 + i))
+            events.append(
+                RunFinished(
+                    name,
+                    "completed",
+                    EPOCHS,
+                    total,
+                    total / 100,
+                    0.94 - 0.01 * i,
+                    0.35 + 0.02 * i,
+                    0.93 - 0.01 * i,
+                    2 + i,
+                )
+            )
     if progress >= 1:
         events.append(ExperimentFinished("completed"))
     return events
@@ -114,7 +161,9 @@ def test_results_table(snap_compare):
 def test_expectations_tab(snap_compare):
     """Once every run has finished, the preset's expectations with met / not met."""
     app = LabApp(preset(), OVERRIDES)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=compare_at(1.0, "tab-expectations"))
+    assert snap_compare(
+        app, terminal_size=(120, 40), run_before=compare_at(1.0, "tab-expectations")
+    )
 
 
 def test_toy_2d_view(snap_compare):
@@ -132,14 +181,23 @@ def test_toy_2d_view(snap_compare):
 
 
 def search_preset() -> ExperimentConfig:
-    return ExperimentConfig.model_validate({
-        "name": "snapshot_search", "description": "Random search with median pruning (fixed trials)",
-        "base": {"data": {"dataset": "synthetic"}, "training": {"epochs": 3, "device": "cpu"}},
-        "search": {"method": "random", "n_trials": 12, "pruner": "median", "space": {
-            "optimizer.lr": {"type": "float", "low": 0.0003, "high": 0.1, "log": True},
-            "training.batch_size": {"type": "categorical", "choices": [32, 64, 128]},
-            "model.dropout": {"type": "float", "low": 0.0, "high": 0.5}}},
-    })
+    return ExperimentConfig.model_validate(
+        {
+            "name": "snapshot_search",
+            "description": "Random search with median pruning (fixed trials)",
+            "base": {"data": {"dataset": "synthetic"}, "training": {"epochs": 3, "device": "cpu"}},
+            "search": {
+                "method": "random",
+                "n_trials": 12,
+                "pruner": "median",
+                "space": {
+                    "optimizer.lr": {"type": "float", "low": 0.0003, "high": 0.1, "log": True},
+                    "training.batch_size": {"type": "categorical", "choices": [32, 64, 128]},
+                    "model.dropout": {"type": "float", "low": 0.0, "high": 0.5},
+                },
+            },
+        }
+    )
 
 
 def fake_trials(done: int = 10) -> list:
@@ -147,8 +205,11 @@ def fake_trials(done: int = 10) -> list:
     events: list = []
     for n in range(done + 1):
         lr = 10 ** (-3.5 + 2.5 * ((n * 7) % 10) / 9)
-        params = {"optimizer.lr": lr, "training.batch_size": (32, 64, 128)[n % 3],
-                  "model.dropout": 0.05 * ((n * 3) % 10)}
+        params = {
+            "optimizer.lr": lr,
+            "training.batch_size": (32, 64, 128)[n % 3],
+            "model.dropout": 0.05 * ((n * 3) % 10),
+        }
         events.append(TrialStarted("snapshot_search", n, f"random {n}", params, 1))
         if n == done:
             break
@@ -158,15 +219,46 @@ def fake_trials(done: int = 10) -> list:
             status, epochs, pruned_at, reason = "pruned", 1, 1, "pruned after epoch 1"
         if n == 5:
             status, epochs, reason = "diverged", 1, "loss became NaN/inf at step 40"
-        history = tuple({"epoch": e, "step": 50 * e, "train_loss": 1.6 / e, "train_acc": final - 0.1 / e,
-                         "val_loss": 1.5 / e, "val_acc": final - 0.15 / e + 0.05, "lr": lr,
-                         "seconds": 2.0 * e, "epoch_seconds": 2.0} for e in range(1, epochs + 1))
+        history = tuple(
+            {
+                "epoch": e,
+                "step": 50 * e,
+                "train_loss": 1.6 / e,
+                "train_acc": final - 0.1 / e,
+                "val_loss": 1.5 / e,
+                "val_acc": final - 0.15 / e + 0.05,
+                "lr": lr,
+                "seconds": 2.0 * e,
+                "epoch_seconds": 2.0,
+            }
+            for e in range(1, epochs + 1)
+        )
         value = 0.0 if status == "diverged" else history[-1]["val_acc"]
         state = "PRUNED" if status == "pruned" else "COMPLETE"
-        events.append(TrialFinished(TrialRecord("snapshot_search", n, state, status, value, params, epochs,
-                                                2.0 * epochs, pruned_at, reason, history)))
-    events.append(ImportanceUpdated("snapshot_search", {"optimizer.lr": 0.71, "model.dropout": 0.21,
-                                                        "training.batch_size": 0.08}, ""))
+        events.append(
+            TrialFinished(
+                TrialRecord(
+                    "snapshot_search",
+                    n,
+                    state,
+                    status,
+                    value,
+                    params,
+                    epochs,
+                    2.0 * epochs,
+                    pruned_at,
+                    reason,
+                    history,
+                )
+            )
+        )
+    events.append(
+        ImportanceUpdated(
+            "snapshot_search",
+            {"optimizer.lr": 0.71, "model.dropout": 0.21, "training.batch_size": 0.08},
+            "",
+        )
+    )
     live = [e for e in fake_events(0.6) if getattr(e, "run", None) == "adam"]  # the running trial
     return events + [dataclasses.replace(e, run=f"random {done}") for e in live]
 

@@ -1,1 +1,2 @@
-"""The headless command line: entry point, arguments, exit codes, console output, one module per job."""
+"""The headless command line: entry point, arguments, exit codes, console output, and one
+module per kind of job."""

@@ -25,11 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal training lab for deep-learning optimization. Without --export "
         "or --headless it opens the interactive lab.",
     )
-    p.add_argument("--preset", metavar="NAME|PATH", help="a preset name (see --list-presets) or .toml file")
+    p.add_argument(
+        "--preset", metavar="NAME|PATH", help="a preset name (see --list-presets) or .toml file"
+    )
     p.add_argument("--export", choices=["csv", "json"], help="run headless and write result files")
     p.add_argument("--headless", action="store_true", help="run headless without writing files")
-    p.add_argument("--out", type=Path, metavar="DIR", help="out dir (default runs/<preset>-<time>/)")
-    p.add_argument("--data-dir", type=Path, metavar="DIR", help="dataset folder (default $TUI_LAB_DATA or the user cache)")
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="out dir (default runs/<preset>-<time>/)"
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="dataset folder (default $TUI_LAB_DATA or the user cache)",
+    )
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--epochs", type=int, metavar="N", help="epochs per run")
     p.add_argument("--max-steps", type=int, metavar="N", help="cap on optimizer steps per run")
@@ -53,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="continue an interrupted --export run from its last completed epochs",
     )
-    p.add_argument("--storage", metavar="URL", help="search: Optuna storage URL (e.g. postgresql://...)")
+    p.add_argument(
+        "--storage", metavar="URL", help="search: Optuna storage URL (e.g. postgresql://...)"
+    )
     p.add_argument("--study", metavar="NAME", help="search: study name shared by several processes")
     p.add_argument("--workers", type=int, metavar="N", help="search: concurrent trial processes")
     p.add_argument(

@@ -15,7 +15,9 @@ from tui_lab.training.comparison import Comparison
 from tui_lab.training.job import ComparisonJob
 
 
-def run_comparison(cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]) -> int:
+def run_comparison(
+    cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]
+) -> int:
     out_dir = None
     if args.export:
         out_dir = prepare_out_dir(args.out or default_out_dir(cfg.name), resume=bool(args.resume))

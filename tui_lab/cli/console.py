@@ -43,12 +43,19 @@ class HeadlessReporter:
     def __init__(self, title: str) -> None:
         self.title = title
         self.err = Console(stderr=True, highlight=False, markup=False)
-        self.out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+        self.out = Console(
+            highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120
+        )
         self.live = self.err.is_terminal
         self.progress = Progress(
-            TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"), TimeRemainingColumn(),
-            console=self.err, transient=False, disable=not self.live,
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=False,
+            disable=not self.live,
         )
         self.tasks: dict[str, int] = {}
 
@@ -69,28 +76,41 @@ class HeadlessReporter:
                 event.run, total=event.total_steps, info=f"{event.device} {event.precision}"
             )
             if not self.live:
-                self.err.print(f"[{event.run}] started on {event.device} ({event.precision}), "
-                               f"{event.parameters:,} parameters, {event.total_steps} steps")
+                self.err.print(
+                    f"[{event.run}] started on {event.device} ({event.precision}), "
+                    f"{event.parameters:,} parameters, {event.total_steps} steps"
+                )
         elif isinstance(event, StepLogged):
-            self.progress.update(self.tasks[event.run], completed=event.step,
-                                 info=f"loss {event.loss:.4f} lr {event.lr:.2e}")
+            self.progress.update(
+                self.tasks[event.run],
+                completed=event.step,
+                info=f"loss {event.loss:.4f} lr {event.lr:.2e}",
+            )
         elif isinstance(event, EpochEnded):
-            line = (f"[{event.run}] epoch {event.epoch}: train loss {event.train_loss:.4f} "
-                    f"acc {_pct(event.train_acc)}  val loss {_num(event.val_loss)} "
-                    f"acc {_pct(event.val_acc)}  lr {event.lr:.3g}  {event.seconds:.1f}s")
+            line = (
+                f"[{event.run}] epoch {event.epoch}: train loss {event.train_loss:.4f} "
+                f"acc {_pct(event.train_acc)}  val loss {_num(event.val_loss)} "
+                f"acc {_pct(event.val_acc)}  lr {event.lr:.3g}  {event.seconds:.1f}s"
+            )
             if self.live:
                 self.progress.console.print(line)
             else:
                 self.err.print(line)
         elif isinstance(event, RunFinished):
             if event.run in self.tasks:
-                self.progress.update(self.tasks[event.run], completed=event.steps, info=event.status)
+                self.progress.update(
+                    self.tasks[event.run], completed=event.steps, info=event.status
+                )
             if not self.live:
-                self.err.print(f"[{event.run}] {event.status}"
-                               + (f": {event.error}" if event.error else ""))
+                self.err.print(
+                    f"[{event.run}] {event.status}" + (f": {event.error}" if event.error else "")
+                )
 
     def print_summary(
-        self, results: list[RunFinished], out_dir: Path | None, expectations: list[ExpectationResult]
+        self,
+        results: list[RunFinished],
+        out_dir: Path | None,
+        expectations: list[ExpectationResult],
     ) -> None:
         self.out.print(summary_table(self.title, results))
         print_expectations(self.out, expectations)
@@ -98,19 +118,35 @@ class HeadlessReporter:
             self.out.print(f"Results written to {out_dir}/")
 
 
+def table(title: str, text: str, numbers: str, **options: str) -> Table:
+    """A table whose ``text`` columns are left-aligned and ``numbers`` columns right-aligned,
+    in that order (column names separated by commas)."""
+    out = Table(title=title, **options)
+    for names, justify in ((text, "left"), (numbers, "right")):
+        for name in filter(None, (n.strip() for n in names.split(","))):
+            out.add_column(name, justify=justify)  # type: ignore[arg-type]
+    return out
+
+
 def summary_table(title: str, results: list[RunFinished]) -> Table:
-    table = Table(title=f"{title}: results")
-    for col in ("run", "status", "test acc", "test loss", "best val acc", "epochs",
-                "epochs to target", "seconds"):
-        table.add_column(col, justify="left" if col in ("run", "status") else "right")
+    table_ = table(
+        f"{title}: results",
+        "run, status",
+        "test acc, test loss, best val acc, epochs, epochs to target, seconds",
+    )
     for r in results:
         status = r.status + (f" at step {r.diverged_at}" if r.diverged_at else "")
-        table.add_row(
-            r.run, status, _pct(r.test_acc), _num(r.test_loss), _pct(r.best_val_acc),
-            str(r.epochs), "—" if r.epochs_to_target is None else str(r.epochs_to_target),
+        table_.add_row(
+            r.run,
+            status,
+            _pct(r.test_acc),
+            _num(r.test_loss),
+            _pct(r.best_val_acc),
+            str(r.epochs),
+            "—" if r.epochs_to_target is None else str(r.epochs_to_target),
             f"{r.seconds:.1f}",
         )
-    return table
+    return table_
 
 
 def print_expectations(console: Console, expectations: list[ExpectationResult]) -> None:
@@ -119,7 +155,9 @@ def print_expectations(console: Console, expectations: list[ExpectationResult]) 
         if not e.applies:
             console.print(f"[dim]– n/a  {escape(e.text)}  ({escape(e.detail)})[/]")
             continue
-        mark = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]"}.get(e.label, "[yellow]? undecided[/]")
+        mark = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]"}.get(
+            e.label, "[yellow]? undecided[/]"
+        )
         console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.check)})[/]")
 
 
@@ -132,19 +170,29 @@ def print_toy2d_summary(
 ) -> None:
     """The 2-D toy problem's summary (rows: ``Trajectory.summary_row()``), then expectations."""
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-    table = Table(title=f"{title}: steps to |f − f_min| < {tolerance:g} and the shape of each path",
-                  caption="x2 reversals: how often the path turns back along x2 (the zig-zag)")
-    for col in ("run", "hyperparameters", "status", "steps", "final f", "path length", "x2 reversals"):
-        table.add_column(col, justify="right" if col in ("steps", "final f", "path length",
-                                                          "x2 reversals") else "left")
+    paths = table(
+        f"{title}: steps to |f − f_min| < {tolerance:g} and the shape of each path",
+        "run, hyperparameters, status",
+        "steps, final f, path length, x2 reversals",
+        caption="x2 reversals: how often the path turns back along x2 (the zig-zag)",
+    )
     for r in rows:
-        status = r["status"] + (f" at step {r['diverged_at']}" if r["diverged_at"] is not None else "")
+        status = r["status"] + (
+            f" at step {r['diverged_at']}" if r["diverged_at"] is not None else ""
+        )
         hps = " ".join(f"{k}={v:g}" for k, v in r["hyperparameters"].items() if k != "eps")
         steps = "—" if r["steps_to_converge"] is None else str(r["steps_to_converge"])
         run = r["run"] if r["run"] == r["optimizer"] else f"{r['run']} ({r['optimizer']})"
-        table.add_row(run, hps, status, steps, f"{r['final_f']:.3g}",
-                      f"{r['path_length']:.3g}", str(r["x2_reversals"]))
-    console.print(table)
+        paths.add_row(
+            run,
+            hps,
+            status,
+            steps,
+            f"{r['final_f']:.3g}",
+            f"{r['path_length']:.3g}",
+            str(r["x2_reversals"]),
+        )
+    console.print(paths)
     print_expectations(console, expectations)
     if out_dir is not None:
         console.print(f"Results written to {out_dir}/")
@@ -153,14 +201,11 @@ def print_toy2d_summary(
 def print_presets() -> None:
     presets = list_presets()
     console = Console(highlight=False)
-    table = Table(title="tui-lab presets")
-    table.add_column("preset")
-    table.add_column("lecture · step")
-    table.add_column("description")
+    listing = table("tui-lab presets", "preset, lecture · step, description", "")
     for p in presets:
         where = " · ".join(x for x in (p.lecture, p.step) if x)
-        table.add_row(p.name, where, p.description)
-    console.print(table)
+        listing.add_row(p.name, where, p.description)
+    console.print(listing)
 
 
 # ---------------------------------------------------------------------------- search
@@ -171,8 +216,10 @@ def _objective(value: float | None, direction: str) -> str:
 
 
 def _params(params: dict, width: int = 60) -> str:
-    text = " ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}" if isinstance(v, float) else
-                    f"{k.rsplit('.', 1)[-1]}={v}" for k, v in params.items())
+    text = " ".join(
+        f"{k.rsplit('.', 1)[-1]}={v:.4g}" if isinstance(v, float) else f"{k.rsplit('.', 1)[-1]}={v}"
+        for k, v in params.items()
+    )
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -201,8 +248,11 @@ class SearchReporter(HeadlessReporter):
             if event.study not in self.study_tasks:
                 plan = self.plans[event.study]
                 self.study_tasks[event.study] = self.progress.add_task(
-                    f"{plan.method} trials", total=plan.n_trials, info=event.study,
-                    completed=len(self.finished.setdefault(event.study, set())))
+                    f"{plan.method} trials",
+                    total=plan.n_trials,
+                    info=event.study,
+                    completed=len(self.finished.setdefault(event.study, set())),
+                )
             self.trial_runs.add(event.run)
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             self._say(f"[{event.run}] {_params(event.params, 100)}{again}")
@@ -212,21 +262,25 @@ class SearchReporter(HeadlessReporter):
             if r.status != "interrupted":
                 self.finished.setdefault(r.study, set()).add(r.number)
             if r.study in self.study_tasks:
-                self.progress.update(self.study_tasks[r.study], completed=len(self.finished[r.study]))
+                self.progress.update(
+                    self.study_tasks[r.study], completed=len(self.finished[r.study])
+                )
             run = f"{plan.method} {r.number}"
             if run in self.tasks:
                 self.progress.remove_task(self.tasks.pop(run))
             score = _pct(r.final.get("val_acc")) if r.history else "—"
             detail = f": {r.reason}" if r.reason else ""
-            self._say(f"[{run}] {r.status}{detail}  val acc {score}  {r.epochs} epochs "
-                      f"{r.seconds:.1f}s")
+            self._say(
+                f"[{run}] {r.status}{detail}  val acc {score}  {r.epochs} epochs {r.seconds:.1f}s"
+            )
         elif isinstance(event, StudyFinished):
             task = self.study_tasks.get(event.outcome.plan.study)
             if task is not None:
                 self.progress.update(task, info=event.outcome.status)
-        elif isinstance(event, (RunStarted, StepLogged, EpochEnded, RunFinished)):
-            if not (isinstance(event, RunFinished) and event.run in self.trial_runs):
-                super().__call__(event)
+        elif isinstance(event, (RunStarted, StepLogged, EpochEnded)) or (
+            isinstance(event, RunFinished) and event.run not in self.trial_runs
+        ):
+            super().__call__(event)
 
 
 def print_search_plan(plans: list[SearchPlan], storage: str, run_dir: Path) -> None:
@@ -234,8 +288,10 @@ def print_search_plan(plans: list[SearchPlan], storage: str, run_dir: Path) -> N
     console = Console(stderr=True, highlight=False)
     for p in plans:
         cells = " (every cell of the grid)" if p.cells else ""
-        console.print(f"[bold]{p.method}[/] search: {p.n_trials} trials{cells} × up to {p.epochs} "
-                      f"epochs = {p.budget_epochs} trial-epochs · study {escape(p.study)}")
+        console.print(
+            f"[bold]{p.method}[/] search: {p.n_trials} trials{cells} × up to {p.epochs} "
+            f"epochs = {p.budget_epochs} trial-epochs · study {escape(p.study)}"
+        )
     console.print(f"storage: {escape(storage)} · run directory {run_dir}/")
 
 
@@ -245,45 +301,63 @@ def search_top_table(outcome: SearchOutcome, top: int = 5) -> Table:
     done = [r for r in o.records if r.status == "completed" and r.value is not None]
     done.sort(key=lambda r: (-r.value if o.direction == "maximize" else r.value, r.number))
     counts = ", ".join(f"{o.count(s)} {s}" for s in ("completed", "pruned", "diverged", "failed"))
-    table = Table(title=f"{o.plan.method} search ({o.plan.study}): top {min(top, len(done))} of "
-                        f"{len(o.records)} trials",
-                  caption=f"{counts} · {o.trial_epochs} of {o.plan.budget_epochs} trial-epochs "
-                          f"trained · {o.seconds:.1f}s training")
+    table = Table(
+        title=f"{o.plan.method} search ({o.plan.study}): top {min(top, len(done))} of "
+        f"{len(o.records)} trials",
+        caption=f"{counts} · {o.trial_epochs} of {o.plan.budget_epochs} trial-epochs "
+        f"trained · {o.seconds:.1f}s training",
+    )
     keys = list(o.records[0].params) if o.records else []
     for col in ("trial", objective, "epochs", "seconds", *keys):
-        table.add_column(col.rsplit(".", 1)[-1] if col in keys else col,
-                         justify="left" if col in keys else "right")
+        table.add_column(
+            col.rsplit(".", 1)[-1] if col in keys else col,
+            justify="left" if col in keys else "right",
+        )
     for r in done[:top]:
         values = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.params.values()]
-        table.add_row(str(r.number), _objective(r.value, o.direction), str(r.epochs),
-                      f"{r.seconds:.1f}", *values)
+        table.add_row(
+            str(r.number),
+            _objective(r.value, o.direction),
+            str(r.epochs),
+            f"{r.seconds:.1f}",
+            *values,
+        )
     return table
 
 
 def importance_table(outcome: SearchOutcome) -> Table | None:
     if outcome.importance is None:
         return None
-    table = Table(title=f"{outcome.plan.method}: which hyperparameters mattered (Optuna PED-ANOVA)")
-    table.add_column("hyperparameter")
-    table.add_column("importance", justify="right")
-    table.add_column("")
+    bars = table(
+        f"{outcome.plan.method}: which hyperparameters mattered (Optuna PED-ANOVA)",
+        "hyperparameter",
+        "importance",
+    )
+    bars.add_column("")
     for key, value in sorted(outcome.importance.items(), key=lambda kv: -kv[1]):
-        table.add_row(key, f"{value:.3f}", "█" * max(1, round(30 * value)) if value > 0 else "")
-    return table
+        bars.add_row(key, f"{value:.3f}", "█" * max(1, round(30 * value)) if value > 0 else "")
+    return bars
 
 
 def comparison_table(outcomes: list[SearchOutcome]) -> Table:
-    table = Table(title="search methods compared at the same trial budget")
-    for col in ("method", "trials", "best val acc", "test acc of best", "training s",
-                "trial-epochs", "most important"):
-        table.add_column(col, justify="left" if col in ("method", "most important") else "right")
+    methods = table(
+        "search methods compared at the same trial budget",
+        "method",
+        "trials, best val acc, test acc of best, training s, trial-epochs",
+    )
+    methods.add_column("most important")
     for o in outcomes:
         top = max(o.importance, key=o.importance.get) if o.importance else "—"
-        table.add_row(o.plan.method, str(len(o.records)),
-                      _pct(o.best.final.get("val_acc")) if o.best else "—",
-                      _pct(o.test.test_acc) if o.test else "—", f"{o.seconds:.1f}",
-                      str(o.trial_epochs), top)
-    return table
+        methods.add_row(
+            o.plan.method,
+            str(len(o.records)),
+            _pct(o.best.final.get("val_acc")) if o.best else "—",
+            _pct(o.test.test_acc) if o.test else "—",
+            f"{o.seconds:.1f}",
+            str(o.trial_epochs),
+            top,
+        )
+    return methods
 
 
 def print_search_summary(
@@ -296,10 +370,16 @@ def print_search_summary(
         if o.best is None:
             console.print(f"[bold]{o.plan.method}[/]: no trial completed.")
         else:
-            test = (f"test acc {_pct(o.test.test_acc)} (retrained from its seed, the test set "
-                    f"evaluated once)" if o.test and o.test.test_acc is not None else "no test score")
-            console.print(f"[bold]Best {o.plan.method} trial {o.best.number}[/]: "
-                          f"{_objective(o.best.value, o.direction)} on validation → {test}")
+            test = (
+                f"test acc {_pct(o.test.test_acc)} (retrained from its seed, the test set "
+                f"evaluated once)"
+                if o.test and o.test.test_acc is not None
+                else "no test score"
+            )
+            console.print(
+                f"[bold]Best {o.plan.method} trial {o.best.number}[/]: "
+                f"{_objective(o.best.value, o.direction)} on validation → {test}"
+            )
             for key, value in o.best.params.items():
                 console.print(f"  {key} = {escape(str(value))}")
         table = importance_table(o)

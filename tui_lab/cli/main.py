@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tui_lab.cli.args import build_parser, overrides_from_args
-from tui_lab.cli.exits import ExitCode
 from pydantic import ValidationError
 
+from tui_lab.cli.args import build_parser, overrides_from_args
+from tui_lab.cli.exits import ExitCode
 from tui_lab.config import ExperimentConfig, describe_validation
 from tui_lab.errors import ConfigError, UserError
 from tui_lab.presets import load_preset
@@ -45,7 +45,9 @@ def _main(argv: list[str]) -> int:
         cfg = load_preset(args.preset) if args.preset else ExperimentConfig()
     if args.checkpoint:
         if not args.export:
-            raise ConfigError("--checkpoint needs --export csv|json: checkpoints live in the out dir.")
+            raise ConfigError(
+                "--checkpoint needs --export csv|json: checkpoints live in the out dir."
+            )
         overrides["training.checkpoint"] = True
     cfg.resolved_runs(overrides)  # validate every run's config before anything starts
     command = ["tui-lab", *argv]
@@ -84,7 +86,9 @@ def _without_serve(argv: list[str]) -> list[str]:
     return out
 
 
-def _resume_arguments(args: Any, overrides: dict[str, Any]) -> tuple[ExperimentConfig, dict[str, Any]]:
+def _resume_arguments(
+    args: Any, overrides: dict[str, Any]
+) -> tuple[ExperimentConfig, dict[str, Any]]:
     """--resume DIR: the experiment, overrides and format recorded in DIR (new --set wins)."""
     from tui_lab.errors import ResumeError
     from tui_lab.results.directory import read_previous

@@ -16,7 +16,9 @@ from tui_lab.config import ExperimentConfig
 from tui_lab.search.runner import SearchJob
 
 
-def run_search(cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]) -> int:
+def run_search(
+    cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]
+) -> int:
     job = SearchJob(
         cfg,
         overrides,
@@ -35,10 +37,12 @@ def run_search(cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, comm
     reporter.count_finished(search.records())
     with interruptible(job.stop) as interrupted, reporter:
         result = job.run()
-    print_search_summary(list(result.outcomes), list(result.expectations), job.run_dir if args.export else None)
+    print_search_summary(
+        list(result.results), list(result.expectations), job.run_dir if args.export else None
+    )
     if interrupted.is_set():
         print("tui-lab: interrupted; the same command resumes the search.", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    if not any(o.best is not None for o in result.outcomes):
+    if not any(o.best is not None for o in result.results):
         return ExitCode.FAILED
     return ExitCode.OK

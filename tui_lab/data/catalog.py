@@ -26,22 +26,46 @@ class DatasetInfo:
 
 
 _DIGITS = tuple(str(i) for i in range(10))
-_FASHION = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-_CIFAR = ("airplane", "automobile", "bird", "cat", "deer",
-          "dog", "frog", "horse", "ship", "truck")
+_FASHION = (
+    "T-shirt",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+_CIFAR = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
         "mnist", "MNIST digits", "MNIST", (1, 28, 28), _DIGITS, 60_000, 10_000, (0.1307,), (0.3081,)
     ),
     "fashion_mnist": DatasetInfo(
-        "fashion_mnist", "Fashion-MNIST", "FashionMNIST", (1, 28, 28), _FASHION, 60_000, 10_000,
-        (0.2860,), (0.3530,), ("/usr/share/datasets/fashion-mnist",),
+        "fashion_mnist",
+        "Fashion-MNIST",
+        "FashionMNIST",
+        (1, 28, 28),
+        _FASHION,
+        60_000,
+        10_000,
+        (0.2860,),
+        (0.3530,),
+        ("/usr/share/datasets/fashion-mnist",),
     ),
     "cifar10": DatasetInfo(
-        "cifar10", "CIFAR-10", "cifar-10-batches-py", (3, 32, 32), _CIFAR, 50_000, 10_000,
-        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+        "cifar10",
+        "CIFAR-10",
+        "cifar-10-batches-py",
+        (3, 32, 32),
+        _CIFAR,
+        50_000,
+        10_000,
+        (0.4914, 0.4822, 0.4465),
+        (0.2470, 0.2435, 0.2616),
     ),
     "synthetic": DatasetInfo(
         "synthetic", "Synthetic blobs", "", (1, 28, 28), _DIGITS, 6_000, 1_200, (0.5,), (0.25,)
@@ -61,5 +85,3 @@ def default_data_dir() -> Path:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "tui-lab" / "data"
-
-

@@ -20,7 +20,6 @@ from tui_lab.errors import DataError
 Images = tuple[torch.Tensor, torch.Tensor]  # uint8 (N, C, H, W), int64 (N,)
 
 
-
 def _open_maybe_gz(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
@@ -61,15 +60,17 @@ def read_idx(path: Path, expect_dims: int) -> torch.Tensor:
 class _CifarUnpickler(pickle.Unpickler):
     """Unpickles CIFAR batches without running arbitrary code: only numpy arrays are allowed."""
 
-    ALLOWED: frozenset[tuple[str, str]] = frozenset({
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("_codecs", "encode"),
-    })
+    ALLOWED: frozenset[tuple[str, str]] = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("numpy.core.multiarray", "scalar"),
+            ("numpy._core.multiarray", "scalar"),
+            ("_codecs", "encode"),
+        }
+    )
 
     def find_class(self, module: str, name: str):
         if (module, name) in self.ALLOWED:
@@ -130,7 +131,9 @@ def _load_mnist_family(info: DatasetInfo, dirs: list[Path]) -> tuple[Images, Ima
         if x.shape[0] != y.shape[0]:
             raise DataError(f"{img_path} has {x.shape[0]} images but {lbl_path} has {y.shape[0]}.")
         if tuple(x.shape[1:]) != info.shape:
-            raise DataError(f"{img_path} holds images of shape {tuple(x.shape[1:])}, expected {info.shape}.")
+            raise DataError(
+                f"{img_path} holds images of shape {tuple(x.shape[1:])}, expected {info.shape}."
+            )
         splits[key] = (x, y)
     return splits["train"], splits["test"], str(paths["train"][0].parent)
 
@@ -178,7 +181,9 @@ def _missing_message(info: DatasetInfo, dirs: list[Path], why: str) -> str:
     )
 
 
-def load_files(info: DatasetInfo, data_dir: Path | None, download: bool) -> tuple[Images, Images, str]:
+def load_files(
+    info: DatasetInfo, data_dir: Path | None, download: bool
+) -> tuple[Images, Images, str]:
     dirs = candidate_dirs(info, data_dir)
     loader = _load_cifar if info.name == "cifar10" else _load_mnist_family
     found = loader(info, dirs)
@@ -208,5 +213,3 @@ def availability(name: str, data_dir: Path | None = None) -> str | None:
         return str(hit) if hit else None
     hit = _find_idx(dirs, IDX_FILES["train"][0])
     return str(hit.parent) if hit else None
-
-

@@ -17,9 +17,9 @@ class Dropout(nn.Module):
     """Inverted dropout whose mask comes from the run's own generator.
 
     ``nn.Dropout`` draws from torch's process-wide RNG, so runs trained in parallel threads
-    would perturb each other's masks, and on CPU it spends one Bernoulli draw per element
-    (1.8 ms for a 64×3136 bf16 activation, a sixth of a baseline-CNN step). Here every element
-    gets 16 bits of a 64-bit draw: the mask costs a quarter as much and p is exact to 1/65536.
+    would perturb each other's masks, and on CPU it spends one Bernoulli draw per element. Here
+    every element gets 16 bits of a 64-bit draw: a quarter of the random numbers, and p is exact
+    to 1/65536.
     """
 
     def __init__(self, p: float):
@@ -32,8 +32,14 @@ class Dropout(nn.Module):
         if not self.training or self.p == 0:
             return x
         n = x.numel()
-        words = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64,
-                              device=x.device, generator=self.generator)
+        words = torch.randint(
+            -(2**63),
+            2**63 - 1,
+            ((n + 3) // 4,),
+            dtype=torch.int64,
+            device=x.device,
+            generator=self.generator,
+        )
         keep = words.view(torch.int16)[:n].view(x.shape) >= self._threshold
         return x * keep * (1.0 / (1.0 - self.p))
 
@@ -53,8 +59,7 @@ def _baseline_cnn(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:
 
     The pool comes before the ReLU: the same function and the same gradients (max commutes
     with the monotone ReLU), but the ReLU and its backward touch a quarter of the values and
-    the pool's backward skips the ties ReLU makes at zero — 1.3× faster for the CNN block on
-    CPU (bf16, channels_last, batch 64)."""
+    the pool's backward skips the ties ReLU makes at zero (bench/README.md has the figures)."""
     c, h, w = shape
     layers: list[nn.Module] = []
     for f in cfg.filters:

@@ -17,7 +17,9 @@ ARCHITECTURES: dict[str, ArchSpec] = {
     spec.name: spec
     for spec in (
         ArchSpec("baseline_cnn", "2 conv layers + fully connected (week 5 baseline)", True),
-        ArchSpec("deep_cnn", "conv-BN pairs per stage + global pooling (worth it on CIFAR-10)", True),
+        ArchSpec(
+            "deep_cnn", "conv-BN pairs per stage + global pooling (worth it on CIFAR-10)", True
+        ),
         ArchSpec("mlp", "multi-layer perceptron (the MNIST lab's simple network)", False),
         ArchSpec("logreg", "logistic regression (one linear layer)", False),
     )

@@ -28,9 +28,17 @@ class LectureOptimizer(torch.optim.Optimizer):
 
     buffers: tuple[str, ...] = ()
     """Names of the per-parameter state tensors, each starting at zero (v₀ = s₀ = m₀ = 0)."""
+    hyperparameters: tuple[str, ...] = ("lr",)
+    """The rule's hyperparameters, each required (optim/catalog.py holds their defaults)."""
 
-    def __init__(self, params: Iterable[Tensor], **defaults: float):
-        super().__init__(params, defaults)
+    def __init__(self, params: Iterable[Tensor], **hyperparameters: float):
+        given, wanted = set(hyperparameters), set(self.hyperparameters)
+        if given != wanted:
+            raise TypeError(
+                f"{type(self).__name__} takes {', '.join(self.hyperparameters)}; "
+                f"got {', '.join(sorted(given)) or 'none'}"
+            )
+        super().__init__(params, hyperparameters)
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         raise NotImplementedError
@@ -64,8 +72,7 @@ class LectureSGD(LectureOptimizer):
     """θ ← θ − η·∇J(θ) — batch GD, pure SGD and mini-batch SGD differ only in the batch the
     gradient is taken on (the registry fixes it). Identical to ``torch.optim.SGD(lr=η)``."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float):
-        super().__init__(params, lr=lr)
+    hyperparameters = ("lr",)
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         p.add_(g, alpha=-group["lr"])
@@ -81,8 +88,7 @@ class LectureMomentum(LectureOptimizer):
 
     buffers = ("v",)
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float):
-        super().__init__(params, lr=lr, momentum=momentum)
+    hyperparameters = ("lr", "momentum")
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         v = state["v"]
@@ -105,8 +111,7 @@ class LectureNesterov(LectureOptimizer):
 
     buffers = ("v",)
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float):
-        super().__init__(params, lr=lr, momentum=momentum)
+    hyperparameters = ("lr", "momentum")
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         v, gamma = state["v"], group["momentum"]
@@ -127,8 +132,7 @@ class LectureAdagrad(LectureOptimizer):
 
     buffers = ("s",)
 
-    def __init__(self, params: Iterable[Tensor], lr: float, eps: float):
-        super().__init__(params, lr=lr, eps=eps)
+    hyperparameters = ("lr", "eps")
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         s = state["s"]
@@ -145,8 +149,7 @@ class LectureRMSprop(LectureOptimizer):
 
     buffers = ("s",)
 
-    def __init__(self, params: Iterable[Tensor], lr: float, rho: float, eps: float):
-        super().__init__(params, lr=lr, rho=rho, eps=eps)
+    hyperparameters = ("lr", "rho", "eps")
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         s = state["s"]
@@ -164,8 +167,7 @@ class LectureAdadelta(LectureOptimizer):
 
     buffers = ("eg2", "edx2")
 
-    def __init__(self, params: Iterable[Tensor], lr: float, rho: float, eps: float):
-        super().__init__(params, lr=lr, rho=rho, eps=eps)
+    hyperparameters = ("lr", "rho", "eps")
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         rho, eps = group["rho"], group["eps"]
@@ -184,9 +186,7 @@ class LectureAdam(LectureOptimizer):
 
     buffers = ("m", "v")
 
-    def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float):
-        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+    hyperparameters = ("lr", "beta1", "beta2", "eps")
 
     def moments(self, g: Tensor, state: State, group: Group) -> tuple[Tensor, Tensor]:
         """Update and return the raw moving averages (m, v) of g and g²."""
@@ -212,10 +212,7 @@ class LectureAdamW(LectureAdam):
     the loss, so Adam's 1/√v̂ does not rescale it. Exactly ``torch.optim.AdamW(weight_decay=λ)``,
     which applies the same two terms as θ·(1 − ηλ) followed by the Adam step."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float, weight_decay: float):
-        LectureOptimizer.__init__(self, params, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
-                                  weight_decay=weight_decay)
+    hyperparameters = ("lr", "beta1", "beta2", "eps", "weight_decay")
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         direction = self.adam_direction(g, state, group).add_(p, alpha=group["weight_decay"])
@@ -233,9 +230,10 @@ class LectureAMSGrad(LectureAdam):
 
     buffers = ("m", "v", "v_max")
 
-    def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float, bias_correction: bool = False):
-        super().__init__(params, lr, beta1, beta2, eps)
+    def __init__(
+        self, params: Iterable[Tensor], bias_correction: bool = False, **hyperparameters: float
+    ):
+        super().__init__(params, **hyperparameters)
         self.bias_correction = bias_correction
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
@@ -260,9 +258,7 @@ class LectureAdaMax(LectureOptimizer):
 
     buffers = ("m", "u")
 
-    def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float):
-        super().__init__(params, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+    hyperparameters = ("lr", "beta1", "beta2", "eps")
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         m = _ema(state["m"], g, group["beta1"])
@@ -285,9 +281,13 @@ class LectureNAdam(LectureAdam):
     steps) in place of β1 in the two coefficients, with 1−∏μ as the corrections. Passing that
     schedule as ``momentum_schedule`` reproduces torch to float32 rounding (tested)."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float, beta1: float, beta2: float,
-                 eps: float, momentum_schedule: MomentumSchedule | None = None):
-        super().__init__(params, lr, beta1, beta2, eps)
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        momentum_schedule: MomentumSchedule | None = None,
+        **hyperparameters: float,
+    ):
+        super().__init__(params, **hyperparameters)
         self.momentum_schedule = momentum_schedule
 
     def _mu(self, t: int, group: Group) -> float:

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tui_lab.config import Expectation, ExperimentConfig
 from tui_lab.errors import ConfigError
@@ -23,6 +23,7 @@ from tui_lab.expressions import CHECK_BINARY, CHECK_COMPARE, check_calls, parse_
 from tui_lab.results.recorder import ResultsRecorder
 
 CheckFunctions = Mapping[str, Callable[..., Any]]
+T = TypeVar("T")
 BUILTINS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "abs": abs}
 
 
@@ -87,7 +88,9 @@ def evaluate_check(check: str, functions: CheckFunctions) -> Any:
             case ast.Attribute(value=value, attr=attr):
                 obj = ev(value)
                 if not isinstance(obj, SimpleNamespace) or not hasattr(obj, attr):
-                    fields = ", ".join(sorted(vars(obj))) if isinstance(obj, SimpleNamespace) else ""
+                    fields = (
+                        ", ".join(sorted(vars(obj))) if isinstance(obj, SimpleNamespace) else ""
+                    )
                     raise CheckTypeError(f"no field {attr!r}" + (f" ({fields})" if fields else ""))
                 return getattr(obj, attr)
             case ast.Name(id=name):
@@ -139,7 +142,9 @@ def check_all(
     for e in expect:
         stated = e.datasets
         if stated and datasets and not datasets <= set(stated):
-            detail = f"stated for {', '.join(stated)}; these runs used {', '.join(sorted(datasets))}"
+            detail = (
+                f"stated for {', '.join(stated)}; these runs used {', '.join(sorted(datasets))}"
+            )
             out.append(ExpectationResult(e.text, e.check, None, detail, applies=False))
             continue
         try:
@@ -152,12 +157,24 @@ def check_all(
     return out
 
 
+@dataclass(frozen=True)
+class JobOutcome(Generic[T]):
+    """How a job (a comparison, a search) ended: its status, its results and the preset's
+    expectations checked against them."""
+
+    status: str
+    results: tuple[T, ...]
+    expectations: tuple[ExpectationResult, ...]
+
+
 def expectation_rows(results: list[ExpectationResult]) -> list[dict[str, Any]]:
     """expectations.csv: one row per expectation."""
     return [{"text": e.text, "check": e.check, "result": e.label} for e in results]
 
 
-def comparison_expectations(cfg: ExperimentConfig, recorder: ResultsRecorder) -> list[ExpectationResult]:
+def comparison_expectations(
+    cfg: ExperimentConfig, recorder: ResultsRecorder
+) -> list[ExpectationResult]:
     """The preset's expectations against a comparison's results, for the datasets its runs used."""
     datasets = recorder.datasets() or {cfg.base.data.dataset}
     return check_all(cfg.expect, comparison_functions(recorder), datasets)
@@ -182,12 +199,18 @@ def comparison_functions(recorder: ResultsRecorder) -> dict[str, Callable[..., A
     def epochs_to(name: str, acc: float) -> float:
         """First epoch whose validation accuracy reaches ``acc`` (inf if never)."""
         _known(name)
-        hits = [m["epoch"] for m in recorder.metrics if m["run"] == name and (m["val_acc"] or 0) >= acc]
+        hits = [
+            m["epoch"] for m in recorder.metrics if m["run"] == name and (m["val_acc"] or 0) >= acc
+        ]
         return min(hits) if hits else math.inf
 
     def seconds_to(name: str, acc: float) -> float:
         _known(name)
-        hits = [m["seconds"] for m in recorder.metrics if m["run"] == name and (m["val_acc"] or 0) >= acc]
+        hits = [
+            m["seconds"]
+            for m in recorder.metrics
+            if m["run"] == name and (m["val_acc"] or 0) >= acc
+        ]
         return min(hits) if hits else math.inf
 
     def _lrs(name: str) -> list[float]:
@@ -198,10 +221,14 @@ def comparison_functions(recorder: ResultsRecorder) -> dict[str, Callable[..., A
 
     def lr_at_epoch(name: str, epoch: int) -> float | None:
         _known(name)
-        return next((m["lr"] for m in recorder.metrics if m["run"] == name and m["epoch"] == epoch), None)
+        return next(
+            (m["lr"] for m in recorder.metrics if m["run"] == name and m["epoch"] == epoch), None
+        )
 
     def best_run() -> str:
-        scored = [(v["test_acc"], k) for k, v in recorder.summary.items() if v["test_acc"] is not None]
+        scored = [
+            (v["test_acc"], k) for k, v in recorder.summary.items() if v["test_acc"] is not None
+        ]
         return max(scored)[1] if scored else ""
 
     def completed(name: str) -> bool:
@@ -209,7 +236,12 @@ def comparison_functions(recorder: ResultsRecorder) -> dict[str, Callable[..., A
         return recorder.summary[name]["status"] == "completed"
 
     return {
-        "run": run, "epochs_to": epochs_to, "seconds_to": seconds_to,
-        "max_lr": lambda n: max(_lrs(n)), "min_lr": lambda n: min(_lrs(n)),
-        "lr_at_epoch": lr_at_epoch, "best_run": best_run, "completed": completed,
+        "run": run,
+        "epochs_to": epochs_to,
+        "seconds_to": seconds_to,
+        "max_lr": lambda n: max(_lrs(n)),
+        "min_lr": lambda n: min(_lrs(n)),
+        "lr_at_epoch": lr_at_epoch,
+        "best_run": best_run,
+        "completed": completed,
     }

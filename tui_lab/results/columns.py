@@ -8,14 +8,21 @@ number in metrics.csv but a fraction in steps.csv.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class Columns:
-    """One table's columns (name → type: int, float or str), in file order."""
+    """One table's columns in file order, each with its type: written ``name`` (a float),
+    ``name:int`` or ``name:str``."""
 
-    def __init__(self, **types: type) -> None:
-        self.types = types
+    KINDS: ClassVar[dict[str, type]] = {"int": int, "str": str, "float": float}
+
+    def __init__(self, spec: str = "", **types: type) -> None:
+        self.types: dict[str, type] = {}
+        for token in spec.split():
+            name, _, kind = token.partition(":")
+            self.types[name] = self.KINDS[kind or "float"]
+        self.types.update(types)
 
     @property
     def names(self) -> list[str]:
@@ -26,6 +33,9 @@ class Columns:
 
     def __getitem__(self, index: slice) -> list[str]:
         return self.names[index]
+
+    def __add__(self, other: Columns) -> Columns:
+        return Columns(**self.types, **other.types)
 
     def without(self, *names: str) -> Columns:
         return Columns(**{k: t for k, t in self.types.items() if k not in names})
@@ -57,53 +67,24 @@ def read_cell(value: Any, kind: type | None) -> Any:
 
 
 METRICS = Columns(
-    run=str,
-    epoch=int,
-    step=int,
-    train_loss=float,
-    train_acc=float,
-    val_loss=float,
-    val_acc=float,
-    lr=float,
-    seconds=float,
-    epoch_seconds=float,
+    "run:str epoch:int step:int train_loss train_acc val_loss val_acc lr seconds epoch_seconds"
 )
-STEPS = Columns(
-    run=str, step=int, epoch=float, loss=float, lr=float, samples_per_s=float, seconds=float
-)
+STEPS = Columns("run:str step:int epoch loss lr samples_per_s seconds")
 SUMMARY = Columns(
-    run=str,
-    status=str,
-    best_val_acc=float,
-    test_acc=float,
-    test_loss=float,
-    epochs=int,
-    steps=int,
-    seconds=float,
-    epochs_to_target=int,
-    diverged_at=int,
-    error=str,
+    "run:str status:str best_val_acc test_acc test_loss epochs:int steps:int seconds "
+    "epochs_to_target:int diverged_at:int error:str"
 )
-EXPECTATIONS = Columns(text=str, check=str, result=str)
+EXPECTATIONS = Columns("text:str check:str result:str")
 
 # searches: trials.csv has one column per searched parameter between TRIALS and TRIALS_TAIL
-TRIALS = Columns(study=str, number=int, state=str, status=str, value=float)
-TRIALS_TAIL = Columns(
-    epochs=int, seconds=float, pruned_at_epoch=int, attempts=int, reason=str
-)
-TRIAL_METRICS = Columns(study=str, trial=int, **METRICS.without("run").types)
-BEST_TRIALS = Columns(study=str, trial=int, value=float, **SUMMARY.types)
+TRIALS = Columns("study:str number:int state:str status:str value")
+TRIALS_TAIL = Columns("epochs:int seconds pruned_at_epoch:int attempts:int reason:str")
+TRIAL_METRICS = Columns("study:str trial:int") + METRICS.without("run")
+BEST_TRIALS = Columns("study:str trial:int value") + SUMMARY
 
 # the 2-D toy problem
-TRAJECTORIES = Columns(run=str, optimizer=str, lr=float, step=int, x1=float, x2=float, f=float)
+TRAJECTORIES = Columns("run:str optimizer:str lr step:int x1 x2 f")
 TOY_SUMMARY = Columns(
-    run=str,
-    optimizer=str,
-    lr=float,
-    status=str,
-    steps_to_converge=int,
-    final_f=float,
-    path_length=float,
-    x2_reversals=int,
-    diverged_at=int,
+    "run:str optimizer:str lr status:str steps_to_converge:int final_f path_length "
+    "x2_reversals:int diverged_at:int"
 )

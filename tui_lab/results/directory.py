@@ -50,7 +50,9 @@ class RunDirectory:
         tables = self.recorder.tables()
         files: dict[str, str] = {}
         if self.fmt == "csv":
-            files.update({f"{name}.csv": csv_text(TABLES[name], rows) for name, rows in tables.items()})
+            files.update(
+                {f"{name}.csv": csv_text(TABLES[name], rows) for name, rows in tables.items()}
+            )
             files["experiment.json"] = json.dumps(meta, indent=2, default=str)
         else:
             payload = {"experiment": meta, **tables}
@@ -67,15 +69,21 @@ def read_previous(out_dir: Path) -> tuple[str, dict[str, Any], dict[str, list[di
     try:
         if (out_dir / "results.json").exists():
             payload = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
-            tables = {k: [TABLES[k].typed(r) for r in payload.get(k, [])] for k in ("metrics", "steps", "summary")}
+            tables = {
+                k: [TABLES[k].typed(r) for r in payload.get(k, [])]
+                for k in ("metrics", "steps", "summary")
+            }
             return "json", payload["experiment"], tables
         meta_path = out_dir / "experiment.json"
         if not meta_path.exists():
             raise ResumeError(
                 f"{out_dir} holds no experiment.json or results.json, so it is not a tui-lab out "
-                "directory that can be resumed. Pass the --out directory of an earlier --export run."
+                "directory that can be resumed. Pass the --out directory of an earlier --export "
+                "run."
             )
-        tables = {k: read_csv(out_dir / f"{k}.csv", TABLES[k]) for k in ("metrics", "steps", "summary")}
+        tables = {
+            k: read_csv(out_dir / f"{k}.csv", TABLES[k]) for k in ("metrics", "steps", "summary")
+        }
         return "csv", json.loads(meta_path.read_text(encoding="utf-8")), tables
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ResumeError(

@@ -19,7 +19,9 @@ class ResultsRecorder:
         self.metrics: list[dict[str, Any]] = []
         self.steps: list[dict[str, Any]] = []
         self.summary: dict[str, dict[str, Any]] = {}
-        self.order: dict[str, int] = {}  # run name → its place in the preset (runs finish in any order)
+        self.order: dict[
+            str, int
+        ] = {}  # run name → its place in the preset (runs finish in any order)
         self.expectations: list[dict[str, Any]] | None = None  # once checked (results/checks.py)
         self.lock = threading.RLock()
 
@@ -50,7 +52,11 @@ class ResultsRecorder:
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         """A consistent copy of every table, by file stem (metrics, steps, summary, ...)."""
         with self.lock:
-            out = {"metrics": list(self.metrics), "steps": list(self.steps), "summary": self.summary_rows()}
+            out = {
+                "metrics": list(self.metrics),
+                "steps": list(self.steps),
+                "summary": self.summary_rows(),
+            }
             if self.expectations is not None:
                 out["expectations"] = list(self.expectations)
             return out

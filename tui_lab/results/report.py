@@ -19,8 +19,14 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MARKERS = ["•", "+", "x", "o", "*", "#", "@", "%", "=", "~", "^", "&"]
 
 
-def text_chart(series: dict[str, tuple[list[float], list[float]]], title: str, xlabel: str,
-               ylabel: str, width: int = 90, height: int = 20) -> str:
+def text_chart(
+    series: dict[str, tuple[list[float], list[float]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    width: int = 90,
+    height: int = 20,
+) -> str:
     """Overlay each named (x, y) series in one plotext chart, as plain text (no colour codes)."""
     plt.clear_figure()
     plt.plotsize(width, height)
@@ -28,7 +34,12 @@ def text_chart(series: dict[str, tuple[list[float], list[float]]], title: str, x
     for i, (name, (xs, ys)) in enumerate(series.items()):
         pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
         if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker=MARKERS[i % len(MARKERS)])
+            plt.plot(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                label=name,
+                marker=MARKERS[i % len(MARKERS)],
+            )
     plt.title(title)
     plt.xlabel(xlabel)
     plt.ylabel(ylabel)
@@ -58,7 +69,9 @@ def _cell(v: Any) -> str:
 
 def markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
     head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    return head + "".join("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |\n" for r in rows)
+    return head + "".join(
+        "| " + " | ".join(_cell(r.get(c)) for c in columns) + " |\n" for r in rows
+    )
 
 
 def differing_settings(runs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -87,7 +100,7 @@ def report_head(meta: dict[str, Any]) -> list[str]:
     where = " · ".join(x for x in (meta.get("lecture"), meta.get("step")) if x)
     if where:
         lines += [f"Reproduces: {where}", ""]
-    return lines + [f"Command: `{' '.join(meta.get('command') or [])}`", ""]
+    return [*lines, f"Command: `{' '.join(meta.get('command') or [])}`", ""]
 
 
 def expectations_section(expectations: list[ExpectationResult]) -> list[str]:
@@ -101,8 +114,9 @@ def expectations_section(expectations: list[ExpectationResult]) -> list[str]:
     return [*lines, ""]
 
 
-def chart_block(series: dict[str, tuple[list[float], list[float]]], title: str, xlabel: str,
-                ylabel: str) -> list[str]:
+def chart_block(
+    series: dict[str, tuple[list[float], list[float]]], title: str, xlabel: str, ylabel: str
+) -> list[str]:
     """A text chart as a fenced block, or nothing when no series has a point."""
     if not any(xs for xs, _ in series.values()):
         return []
@@ -133,23 +147,37 @@ def comparison_report(
     per_step = {n: [s for s in tables["steps"] if s["run"] == n] for n in names}
     charts = [
         (
-            {n: downsample([s["step"] for s in v], [s["loss"] for s in v]) for n, v in per_step.items()},
-            "training loss per logged step", "step", "loss",
+            {
+                n: downsample([s["step"] for s in v], [s["loss"] for s in v])
+                for n, v in per_step.items()
+            },
+            "training loss per logged step",
+            "step",
+            "loss",
         ),
         (
             {n: ([m["epoch"] for m in v], [m["val_acc"] for m in v]) for n, v in per_epoch.items()},
-            "validation accuracy per epoch", "epoch", "accuracy",
+            "validation accuracy per epoch",
+            "epoch",
+            "accuracy",
         ),
         (
-            {n: ([m["epoch"] for m in v], [m["val_loss"] for m in v]) for n, v in per_epoch.items()},
-            "validation loss per epoch", "epoch", "loss",
+            {
+                n: ([m["epoch"] for m in v], [m["val_loss"] for m in v])
+                for n, v in per_epoch.items()
+            },
+            "validation loss per epoch",
+            "epoch",
+            "loss",
         ),
         (
             {
                 n: downsample([s["epoch"] for s in v], [log10_or_none(s["lr"]) for s in v])
                 for n, v in per_step.items()
             },
-            "learning rate (log10) over epochs", "epoch", "log10(lr)",
+            "learning rate (log10) over epochs",
+            "epoch",
+            "log10(lr)",
         ),
     ]
     for series, title, xlabel, ylabel in charts:

@@ -1,1 +1,2 @@
-"""Hyperparameter search (lecture week 6) on Optuna: space, studies, samplers, trials, runner, files."""
+"""Hyperparameter search (lecture week 6) on Optuna: space, studies, samplers, trials, runner,
+files."""

@@ -13,9 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from tui_lab.config import ExperimentConfig, RunConfig
-from tui_lab.events import SearchEvent, SearchOutcome, SearchPlan, StudyFinished, TrialFinished, TrialRecord
+from tui_lab.events import (
+    SearchEvent,
+    SearchOutcome,
+    SearchPlan,
+    StudyFinished,
+    TrialFinished,
+    TrialRecord,
+)
 from tui_lab.results.checks import ExpectationResult, expectation_rows
-from tui_lab.results.columns import BEST_TRIALS, EXPECTATIONS, SUMMARY, TRIAL_METRICS, TRIALS, TRIALS_TAIL
+from tui_lab.results.columns import (
+    BEST_TRIALS,
+    EXPECTATIONS,
+    SUMMARY,
+    TRIAL_METRICS,
+    TRIALS,
+    TRIALS_TAIL,
+)
 from tui_lab.results.files import atomic_write, csv_text, default_out_dir, prepare_out_dir
 from tui_lab.results.manifest import manifest, now
 from tui_lab.search.study import JOURNAL_NAME, fingerprint
@@ -24,9 +38,19 @@ from tui_lab.search.study import JOURNAL_NAME, fingerprint
 def trial_rows(records: list[TrialRecord]) -> tuple[list[str], list[dict[str, Any]]]:
     keys = list(dict.fromkeys(k for r in records for k in r.params))
     rows = [
-        {"study": r.study, "number": r.number, "state": r.state, "status": r.status,
-         "value": r.value, **r.params, "epochs": r.epochs, "seconds": r.seconds,
-         "pruned_at_epoch": r.pruned_at, "attempts": r.attempts, "reason": r.reason}
+        {
+            "study": r.study,
+            "number": r.number,
+            "state": r.state,
+            "status": r.status,
+            "value": r.value,
+            **r.params,
+            "epochs": r.epochs,
+            "seconds": r.seconds,
+            "pruned_at_epoch": r.pruned_at,
+            "attempts": r.attempts,
+            "reason": r.reason,
+        }
         for r in records
     ]
     return [*TRIALS, *keys, *TRIALS_TAIL], rows
@@ -50,18 +74,28 @@ def outcome_summary(o: SearchOutcome) -> dict[str, Any]:
     """One study's results in experiment.json (and what expectation checks read)."""
     best = o.best
     return {
-        "study": o.plan.study, "method": o.plan.method, "status": o.status,
-        "n_trials": o.plan.n_trials, "budget_epochs": o.plan.budget_epochs,
-        "trial_epochs": o.trial_epochs, "seconds": round(o.seconds, 3),
+        "study": o.plan.study,
+        "method": o.plan.method,
+        "status": o.status,
+        "n_trials": o.plan.n_trials,
+        "budget_epochs": o.plan.budget_epochs,
+        "trial_epochs": o.trial_epochs,
+        "seconds": round(o.seconds, 3),
         "counts": {s: o.count(s) for s in ("completed", "pruned", "diverged", "failed")},
-        "best": None if best is None else {
-            "trial": best.number, "value": best.value, "params": best.params,
-            "val_acc": best.final.get("val_acc"), "val_loss": best.final.get("val_loss"),
+        "best": None
+        if best is None
+        else {
+            "trial": best.number,
+            "value": best.value,
+            "params": best.params,
+            "val_acc": best.final.get("val_acc"),
+            "val_loss": best.final.get("val_loss"),
             "config": o.best_config,
             "test_acc": o.test.test_acc if o.test else None,
             "test_loss": o.test.test_loss if o.test else None,
         },
-        "importance": o.importance, "importance_note": o.importance_note,
+        "importance": o.importance,
+        "importance_note": o.importance_note,
     }
 
 
@@ -145,7 +179,9 @@ class SearchDirectory:
             if expectations is not None:
                 tables["expectations"] = (EXPECTATIONS, expectation_rows(expectations))
             if self.fmt == "csv":
-                files.update({f"{name}.csv": csv_text(c, rows) for name, (c, rows) in tables.items()})
+                files.update(
+                    {f"{name}.csv": csv_text(c, rows) for name, (c, rows) in tables.items()}
+                )
             else:
                 payload = {"experiment": meta, **{name: rows for name, (_, rows) in tables.items()}}
                 files["results.json"] = json.dumps(payload, indent=2, default=str)
@@ -167,7 +203,11 @@ def find_resumable(root: Path, preset: str, key: str) -> Path | None:
     """The newest ``root/<preset>-*`` directory holding an unfinished run of this same search."""
     for path in sorted(root.glob(f"{preset}-*"), reverse=True):
         meta = saved_run(path)
-        if meta.get("fingerprint") == key and meta.get("status") in ("running", "interrupted", "stopped"):
+        if meta.get("fingerprint") == key and meta.get("status") in (
+            "running",
+            "interrupted",
+            "stopped",
+        ):
             return path
     return None
 

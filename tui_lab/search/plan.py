@@ -94,6 +94,19 @@ def open_plan_study(
             "n_trials": plan.n_trials,
         }
     )
-    attrs = {"preset": cfg.name, "method": plan.method, "n_trials": plan.n_trials, "objective": search.objective}
+    attrs = {
+        "preset": cfg.name,
+        "method": plan.method,
+        "n_trials": plan.n_trials,
+        "objective": search.objective,
+    }
     sampler = build_sampler(plan.method, search)
-    return open_study(storage, plan.study, search.direction, sampler, build_pruner(search, plan.epochs), print_, attrs)
+    return open_study(
+        storage,
+        plan.study,
+        search.direction,
+        sampler,
+        build_pruner(search, plan.epochs),
+        print_,
+        attrs,
+    )

@@ -52,12 +52,19 @@ def study_section(o: SearchOutcome) -> list[str]:
         lines.append(markdown_table(["trial", "value", "epochs", "seconds", *keys], rows))
     if o.best is not None:
         test = o.test.test_acc if o.test is not None else None
-        score = "no test score" if test is None else f"test accuracy {100 * test:.2f}% (retrained once)"
+        score = (
+            "no test score" if test is None else f"test accuracy {100 * test:.2f}% (retrained once)"
+        )
         lines += [f"Best trial {o.best.number}: {o.best.value:.4g} on validation → {score}.", ""]
         lines += [f"- `{k}` = {display(v)}" for k, v in o.best.params.items()] + [""]
     if o.importance:
         ranked = sorted(o.importance.items(), key=lambda kv: -kv[1])
-        lines.append(markdown_table(["hyperparameter", "importance"], [{"hyperparameter": k, "importance": v} for k, v in ranked]))
+        lines.append(
+            markdown_table(
+                ["hyperparameter", "importance"],
+                [{"hyperparameter": k, "importance": v} for k, v in ranked],
+            )
+        )
     else:
         lines += [f"Importance: {o.importance_note}.", ""]
     return lines

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from tui_lab.events import (
     TrialFinished,
     TrialRecord,
 )
-from tui_lab.results.checks import ExpectationResult, check_all, validate_checks
+from tui_lab.results.checks import JobOutcome, check_all, validate_checks
 from tui_lab.search.checks import search_functions
 from tui_lab.search.files import SearchDirectory, resolve_run_dir, search_key, search_manifest
 from tui_lab.search.plan import open_plan_study, plan_search, search_base, search_of
@@ -111,7 +110,9 @@ class Search:
             self._storage = open_storage(self.storage_url, self.run_dir)
         for plan in self.plans:
             if plan.study not in self._studies:
-                self._studies[plan.study] = open_plan_study(self._storage, self.cfg, self.base, plan)
+                self._studies[plan.study] = open_plan_study(
+                    self._storage, self.cfg, self.base, plan
+                )
 
     def records(self) -> list[TrialRecord]:
         """Every trial of every study opened so far, as stored (any process's)."""
@@ -177,7 +178,9 @@ class Search:
         threads = self.base.training.threads or max(1, (os.cpu_count() or 1) // self.workers)
         devices = worker_devices(self.base.training.device, self.workers)
         specs = [
-            WorkerSpec(self.cfg, self.overrides, self.storage_url, self.run_dir, plan, device, threads)
+            WorkerSpec(
+                self.cfg, self.overrides, self.storage_url, self.run_dir, plan, device, threads
+            )
             for device in devices
         ]
         run_in_processes(specs, self.emit, self._stop.is_set)
@@ -190,7 +193,9 @@ class Search:
             config = apply_overrides(self.base, best.params, where=f"best {plan.method} trial")
             if not self._stop.is_set():
                 test = self._evaluate_on_test(plan, best, config)
-        done = not self._stop.is_set() and all(r.state not in ("RUNNING", "WAITING") for r in records)
+        done = not self._stop.is_set() and all(
+            r.state not in ("RUNNING", "WAITING") for r in records
+        )
         importance, note = param_importance(study)
         return SearchOutcome(
             plan=plan,
@@ -204,7 +209,9 @@ class Search:
             importance_note=note,
         )
 
-    def _evaluate_on_test(self, plan: SearchPlan, best: TrialRecord, cfg: RunConfig) -> RunFinished | None:
+    def _evaluate_on_test(
+        self, plan: SearchPlan, best: TrialRecord, cfg: RunConfig
+    ) -> RunFinished | None:
         """Train the best configuration once more from its seed; its end evaluates the test
         set — the only time the search looks at it."""
         run = Run(f"{plan.method} best (trial {best.number})", cfg, -1, self.emit)
@@ -218,11 +225,7 @@ class Search:
         return run.result
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    status: str
-    outcomes: tuple[SearchOutcome, ...]
-    expectations: tuple[ExpectationResult, ...]
+SearchResult = JobOutcome[SearchOutcome]
 
 
 class SearchJob:
@@ -250,7 +253,9 @@ class SearchJob:
         plans = plan_search(cfg, overrides, study)
         self.key = search_key(cfg, base, plans)
         run_dir = resolve_run_dir(out, cfg.name, self.key)
-        self.search = Search(cfg, overrides, run_dir=run_dir, storage=storage, study=study, workers=workers)
+        self.search = Search(
+            cfg, overrides, run_dir=run_dir, storage=storage, study=study, workers=workers
+        )
         meta = search_manifest(cfg, base, plans, self.search.storage_label, command)
         self.directory = SearchDirectory(run_dir, fmt, meta, self.search.records)
         self.search.listeners.append(self.directory)
@@ -260,7 +265,9 @@ class SearchJob:
         self.result: SearchResult | None = None
 
     @staticmethod
-    def key_of(cfg: ExperimentConfig, overrides: dict[str, Any] | None = None, study: str | None = None) -> str:
+    def key_of(
+        cfg: ExperimentConfig, overrides: dict[str, Any] | None = None, study: str | None = None
+    ) -> str:
         """The key a job of this search would have (same key: a re-run resumes it)."""
         return search_key(cfg, search_base(cfg, overrides), plan_search(cfg, overrides, study))
 
@@ -310,7 +317,9 @@ class ImportanceTracker:
         name = event.record.study
         try:
             if name not in self.studies:
-                self.studies[name] = attach_study(self.search.storage_url, name, self.search.run_dir)
+                self.studies[name] = attach_study(
+                    self.search.storage_url, name, self.search.run_dir
+                )
             update = ImportanceUpdated(name, *param_importance(self.studies[name]))
         except Exception as exc:  # noqa: BLE001 - the importance is a view: never stop the search
             update = ImportanceUpdated(name, None, f"could not read the study: {exc}")

@@ -56,7 +56,9 @@ def build_sampler(method: str, search: SearchConfig) -> BaseSampler:
         if method == "random":
             return TrialSeededRandomSampler(search.seed)
         if search.bayes == "gp":
-            return optuna.samplers.GPSampler(seed=search.seed, n_startup_trials=search.startup_trials)
+            return optuna.samplers.GPSampler(
+                seed=search.seed, n_startup_trials=search.startup_trials
+            )
         return TrialSeededTPESampler(search.seed, search.startup_trials)
 
 

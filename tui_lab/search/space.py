@@ -44,8 +44,13 @@ def suggest(trial: optuna.Trial, space: dict[str, ParamSpace]) -> dict[str, Any]
         if spec.type == "categorical":
             stored = trial.suggest_categorical(key, [encode(c) for c in spec.choices or []])
         elif spec.type == "int":
-            stored = trial.suggest_int(key, int(spec.low), int(spec.high),  # type: ignore[arg-type]
-                                       step=int(spec.step or 1), log=spec.log)
+            stored = trial.suggest_int(
+                key,
+                int(spec.low),
+                int(spec.high),  # type: ignore[arg-type]
+                step=int(spec.step or 1),
+                log=spec.log,
+            )
         else:
             stored = trial.suggest_float(key, spec.low, spec.high, step=spec.step, log=spec.log)  # type: ignore[arg-type]
         out[key] = decode(spec, stored)
@@ -69,7 +74,9 @@ def grid_points(space: dict[str, ParamSpace]) -> dict[str, list[Scalar]]:
             if count > MAX_GRID_CELLS:
                 raise ConfigError(f"search.space.{key}: {count} grid points; give grid = [...].")
             values = [low + i * step for i in range(count)]  # type: ignore[operator]
-            points[key] = [int(v) for v in values] if spec.type == "int" else [round(v, 12) for v in values]
+            points[key] = (
+                [int(v) for v in values] if spec.type == "int" else [round(v, 12) for v in values]
+            )
         else:
             raise ConfigError(
                 f"search.space.{key}: grid search needs the points of a float range — add "

@@ -7,8 +7,9 @@ is checked in one place (pyproject pins the major version).
 Resume protocol (works the same on the journal file and on PostgreSQL). Every running trial
 carries ``worker`` (host, pid) and a ``heartbeat`` time refreshed while it trains. A RUNNING
 trial is *stale* when its process is gone (same host: the pid no longer exists), its heartbeat
-is older than ``STALE_AFTER_S`` (any host), or it never got a worker (``UNCLAIMED_STALE_S``). A stale trial is set back to WAITING in
-place — same number, same parameters, same grid cell — and the next ``study.ask()`` of any
+is older than ``STALE_AFTER_S`` (any host), or it never got a worker (``UNCLAIMED_STALE_S``).
+A stale trial is set back to WAITING in place — same number, same parameters, same grid
+cell — and the next ``study.ask()`` of any
 process pops and re-runs it. Re-queueing never creates a trial, so a grid cell can be neither
 lost nor duplicated, and trial numbers stay 0..n_trials-1.
 
@@ -32,8 +33,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import optuna
 import numpy as np
+import optuna
 from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
@@ -85,15 +86,30 @@ def masked(url: str | None) -> str:
 
 
 def fingerprint(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[
+        :16
+    ]
 
 
-def open_study(storage: BaseStorage, name: str, direction: str, sampler, pruner,
-               print_: str, attrs: dict[str, Any]) -> optuna.Study:
+def open_study(
+    storage: BaseStorage,
+    name: str,
+    direction: str,
+    sampler,
+    pruner,
+    print_: str,
+    attrs: dict[str, Any],
+) -> optuna.Study:
     """Create the study or join the existing one of the same search (``print_`` = fingerprint);
     a study of that name made by a different search is an error, never silently mixed."""
-    study = optuna.create_study(storage=storage, study_name=name, direction=direction,
-                                sampler=sampler, pruner=pruner, load_if_exists=True)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=name,
+        direction=direction,
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,
+    )
     existing = study.user_attrs.get(FINGERPRINT_ATTR)
     if existing is None:
         for key, value in {**attrs, FINGERPRINT_ATTR: print_}.items():
@@ -200,31 +216,51 @@ def worker_identity() -> dict[str, Any]:
 # ------------------------------------------------------------------------------ records
 
 
-def record(study_name: str, trial: FrozenTrial, space: dict[str, ParamSpace] | None = None) -> TrialRecord:
+def record(
+    study_name: str, trial: FrozenTrial, space: dict[str, ParamSpace] | None = None
+) -> TrialRecord:
     """``space`` decodes stored parameters into config values (lists instead of JSON text)."""
     attrs = trial.user_attrs
-    params = {k: decode(space[k], v) if space and k in space else v for k, v in trial.params.items()}
+    params = {
+        k: decode(space[k], v) if space and k in space else v for k, v in trial.params.items()
+    }
     state = trial.state.name
-    default_status = {"RUNNING": "running", "WAITING": "waiting", "PRUNED": "pruned",
-                      "COMPLETE": "completed", "FAIL": "failed"}[state]
+    default_status = {
+        "RUNNING": "running",
+        "WAITING": "waiting",
+        "PRUNED": "pruned",
+        "COMPLETE": "completed",
+        "FAIL": "failed",
+    }[state]
     status = attrs.get("status", default_status) if trial.state.is_finished() else default_status
     if trial.state == TrialState.WAITING and attrs.get("attempt"):
         status = "interrupted"  # ran before, its process died: waits to be re-run
     return TrialRecord(
-        study=study_name, number=trial.number, state=state, status=status,
+        study=study_name,
+        number=trial.number,
+        state=state,
+        status=status,
         value=trial.value if trial.state in (TrialState.COMPLETE, TrialState.PRUNED) else None,
-        params=params, epochs=int(attrs.get("epochs", 0)),
-        seconds=float(attrs.get("seconds", 0.0)), pruned_at=attrs.get("pruned_at"),
-        reason=str(attrs.get("reason", "")), history=tuple(attrs.get("history", ())),
+        params=params,
+        epochs=int(attrs.get("epochs", 0)),
+        seconds=float(attrs.get("seconds", 0.0)),
+        pruned_at=attrs.get("pruned_at"),
+        reason=str(attrs.get("reason", "")),
+        history=tuple(attrs.get("history", ())),
         attempts=int(attrs.get("attempt", 0) or 1),
     )
 
 
-def trial_records(study: optuna.Study, space: dict[str, ParamSpace] | None = None) -> list[TrialRecord]:
+def trial_records(
+    study: optuna.Study, space: dict[str, ParamSpace] | None = None
+) -> list[TrialRecord]:
     """Every trial of the study except surplus ones (created by a race, never run)."""
     trials = study.get_trials(deepcopy=False)
-    return [record(study.study_name, t, space) for t in trials
-            if t.user_attrs.get("status") != "surplus"]
+    return [
+        record(study.study_name, t, space)
+        for t in trials
+        if t.user_attrs.get("status") != "surplus"
+    ]
 
 
 def best_record(records: list[TrialRecord], direction: str) -> TrialRecord | None:
@@ -239,11 +275,17 @@ def best_record(records: list[TrialRecord], direction: str) -> TrialRecord | Non
 def param_importance(study: optuna.Study) -> tuple[dict[str, float] | None, str]:
     """Optuna's importance evaluator (PED-ANOVA) over the finished trials, or why there is none."""
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    varying = {k for t in complete for k in t.params
-               if len({json.dumps(u.params.get(k)) for u in complete}) > 1}
+    varying = {
+        k
+        for t in complete
+        for k in t.params
+        if len({json.dumps(u.params.get(k)) for u in complete}) > 1
+    }
     if len(complete) < MIN_TRIALS_FOR_IMPORTANCE or not varying:
-        return None, (f"needs {MIN_TRIALS_FOR_IMPORTANCE} completed trials with varying "
-                      f"parameters ({len(complete)} completed)")
+        return None, (
+            f"needs {MIN_TRIALS_FOR_IMPORTANCE} completed trials with varying "
+            f"parameters ({len(complete)} completed)"
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

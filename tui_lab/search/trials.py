@@ -21,7 +21,14 @@ from optuna.trial import TrialState
 
 from tui_lab.config import RunConfig, SearchConfig, apply_overrides
 from tui_lab.errors import ConfigError, UserError, describe_failure
-from tui_lab.events import EpochEnded, Event, SearchListener, SearchPlan, TrialFinished, TrialStarted
+from tui_lab.events import (
+    EpochEnded,
+    Event,
+    SearchListener,
+    SearchPlan,
+    TrialFinished,
+    TrialStarted,
+)
 from tui_lab.search.space import suggest
 from tui_lab.search.study import (
     HEARTBEAT_S,
@@ -40,30 +47,28 @@ from tui_lab.training.run import Run
 POLL_S = 2.0  # how often an idle process looks for re-queued or finished trials
 
 
+@dataclasses.dataclass
 class TrialLoop:
     """One process's share of a study: take a trial, train it, tell Optuna, until none is left.
 
     Trials numbered n_trials or more are *surplus* (two processes raced for the last slot) and
     are closed at once as FAIL. While other processes still run the last trials, an idle loop
-    waits, so that it can pick up any trial whose process dies (see search_study).
+    waits, so that it can pick up any trial whose process dies (see search/study.py).
+
+    Loops in threads of one process share the sampler, which each trial reseeds: asking for a
+    trial and drawing its parameters happen under ``sampling``, as one step.
     """
 
-    def __init__(self, study: optuna.Study, plan: SearchPlan, base: RunConfig,
-                 search: SearchConfig, emit: SearchListener, should_stop: Callable[[], bool],
-                 device: str | None = None, sampling: threading.Lock | None = None,
-                 torch_threads: int | None = None):
-        self.study = study
-        self.plan = plan
-        self.base = base
-        self.search = search
-        self.emit = emit
-        self.should_stop = should_stop
-        self.device = device
-        # Loops in threads of one process share the sampler, which each trial reseeds: asking
-        # for a trial and drawing its parameters happen under this lock, as one step.
-        self.sampling = sampling or threading.Lock()
-        self.torch_threads = torch_threads
-        self.interrupted = False
+    study: optuna.Study
+    plan: SearchPlan
+    base: RunConfig
+    search: SearchConfig
+    emit: SearchListener
+    should_stop: Callable[[], bool]
+    device: str | None = None
+    sampling: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    torch_threads: int | None = None
+    interrupted: bool = False
 
     def run(self) -> None:
         if self.torch_threads:
@@ -148,8 +153,14 @@ class TrialLoop:
             return
         done = {"history": watcher.history, "epochs": run.epoch, "seconds": round(run.seconds, 3)}
         if watcher.pruned_at is not None and result.status == "stopped":
-            self._tell(trial, "pruned", f"pruned after epoch {watcher.pruned_at}", None,
-                       pruned_at=watcher.pruned_at, **done)
+            self._tell(
+                trial,
+                "pruned",
+                f"pruned after epoch {watcher.pruned_at}",
+                None,
+                pruned_at=watcher.pruned_at,
+                **done,
+            )
         elif result.status == "completed" and watcher.values:
             self._tell(trial, "completed", "", watcher.values[-1], **done)
         elif result.status == "diverged" or watcher.diverged:
@@ -159,12 +170,26 @@ class TrialLoop:
             reason = result.error or "no validation score (data.val_fraction too small?)"
             self._tell(trial, "failed", reason, None, **done)
 
-    def _tell(self, trial: optuna.Trial, status: str, reason: str, value: float | None,
-              history: list[dict[str, Any]] | None = None, epochs: int = 0, seconds: float = 0.0,
-              pruned_at: int | None = None) -> None:
+    def _tell(
+        self,
+        trial: optuna.Trial,
+        status: str,
+        reason: str,
+        value: float | None,
+        history: list[dict[str, Any]] | None = None,
+        epochs: int = 0,
+        seconds: float = 0.0,
+        pruned_at: int | None = None,
+    ) -> None:
         """Store the outcome (user attributes first: a finished trial cannot take more)."""
-        attrs = {"status": status, "reason": reason[:500], "history": history or [],
-                 "epochs": epochs, "seconds": seconds, "pruned_at": pruned_at}
+        attrs = {
+            "status": status,
+            "reason": reason[:500],
+            "history": history or [],
+            "epochs": epochs,
+            "seconds": seconds,
+            "pruned_at": pruned_at,
+        }
         try:
             set_trial_attrs(self.study, trial, **attrs)
             if status == "pruned":
@@ -199,7 +224,9 @@ class _EpochWatcher:
         self.emit(event)
         if not isinstance(event, EpochEnded) or self.run is None:
             return
-        self.history.append({k: _finite(v) for k, v in dataclasses.asdict(event).items() if k != "run"})
+        self.history.append(
+            {k: _finite(v) for k, v in dataclasses.asdict(event).items() if k != "run"}
+        )
         value = getattr(event, self.objective)
         if value is None:
             return

@@ -13,11 +13,19 @@ from tui_lab.results.checks import ExpectationResult, expectation_rows
 from tui_lab.results.columns import EXPECTATIONS, TOY_SUMMARY, TRAJECTORIES
 from tui_lab.results.files import csv_text
 from tui_lab.results.manifest import manifest
-from tui_lab.results.report import chart_block, downsample, expectations_section, markdown_table, report_head
+from tui_lab.results.report import (
+    chart_block,
+    downsample,
+    expectations_section,
+    markdown_table,
+    report_head,
+)
 from tui_lab.toy2d.problem import Toy2DProblem, Trajectory
 
 
-def toy_manifest(cfg: ExperimentConfig, problem: Toy2DProblem, command: list[str]) -> dict[str, Any]:
+def toy_manifest(
+    cfg: ExperimentConfig, problem: Toy2DProblem, command: list[str]
+) -> dict[str, Any]:
     return manifest(
         cfg,
         command,
@@ -43,7 +51,12 @@ def results_files(
     checks = expectation_rows(expectations)
     report = {"report.md": toy2d_report(meta, problem, trajectories, expectations)}
     if fmt == "json":
-        payload = {"experiment": meta, "trajectories": points, "summary": summary, "expectations": checks}
+        payload = {
+            "experiment": meta,
+            "trajectories": points,
+            "summary": summary,
+            "expectations": checks,
+        }
         return {"results.json": json.dumps(payload, indent=2, default=str), **report}
     return {
         "trajectories.csv": csv_text(TRAJECTORIES, points),
@@ -66,8 +79,12 @@ def toy2d_report(
         f"f(x1, x2) = `{problem.expression.text}` from {problem.start}, {problem.steps} steps; "
         f"converged once {gap} < {problem.tolerance:g}."
     )
-    lines = report_head(meta) + ["## Problem", "", setup, ""]
-    lines += ["## Results", "", markdown_table(TOY_SUMMARY.names, [t.summary_row() for t in trajectories])]
+    lines = [*report_head(meta), "## Problem", "", setup, ""]
+    lines += [
+        "## Results",
+        "",
+        markdown_table(TOY_SUMMARY.names, [t.summary_row() for t in trajectories]),
+    ]
     lines += expectations_section(expectations)
     lines += ["## Paths (runs that did not diverge)", ""]
     shown = [t for t in trajectories if t.diverged_at is None]

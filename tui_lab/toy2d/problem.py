@@ -88,8 +88,11 @@ class Toy2DProblem:
 
     def f(self, x1: float, x2: float) -> float:
         with torch.no_grad():
-            return float(self.expression(torch.tensor(x1, dtype=torch.float64),
-                                         torch.tensor(x2, dtype=torch.float64)))
+            return float(
+                self.expression(
+                    torch.tensor(x1, dtype=torch.float64), torch.tensor(x2, dtype=torch.float64)
+                )
+            )
 
     def diverged(self, point: Point) -> bool:
         """Non-finite, or |f − f_min| grown a million-fold past where the walk started."""
@@ -203,8 +206,15 @@ def summarize(problem: Toy2DProblem, run: Toy2DRun, points: list[Point]) -> Traj
         status = "did not converge"
     else:
         status = "converged" if inside[-1] else "reached, then left"
-    return Trajectory(run.label, run.optimizer, run.hyperparameters(), tuple(points), status,
-                      converged_at, diverged_at)
+    return Trajectory(
+        run.label,
+        run.optimizer,
+        run.hyperparameters(),
+        tuple(points),
+        status,
+        converged_at,
+        diverged_at,
+    )
 
 
 def run_toy2d(problem: Toy2DProblem) -> list[Trajectory]:
@@ -220,8 +230,9 @@ class ContourGrid:
     f: list[list[float]]
 
 
-def contour_grid(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], bounds: Bounds,
-                 n: int = 60) -> ContourGrid:
+def contour_grid(
+    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], bounds: Bounds, n: int = 60
+) -> ContourGrid:
     """f on an n×n grid over ``bounds``; values where f is undefined (log of < 0) are NaN."""
     if n < 2:
         raise ValueError("a contour grid needs n >= 2")

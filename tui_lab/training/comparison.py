@@ -44,7 +44,8 @@ class Comparison:
         self._stop_status: Status = "stopped"
         self.listener_error: UserError | None = None
         self.runs = [
-            Run(name, rc, i, self.emit, checkpoint_dir) for i, (name, rc) in enumerate(self.runs_config)
+            Run(name, rc, i, self.emit, checkpoint_dir)
+            for i, (name, rc) in enumerate(self.runs_config)
         ]
 
     def emit(self, event: Event) -> None:
@@ -101,7 +102,9 @@ class Comparison:
 
     def parallelism(self, runs: int) -> tuple[int, int]:
         """(worker threads, torch threads per worker) for a comparison of ``runs`` runs."""
-        on_cpu = all(resolve_device(cfg.training.device).type == "cpu" for _, cfg in self.runs_config)
+        on_cpu = all(
+            resolve_device(cfg.training.device).type == "cpu" for _, cfg in self.runs_config
+        )
         return side_by_side(self.runs_config[0][1].training.workers, on_cpu, runs)
 
     def _advance(self, run: Run, slice_steps: int | None) -> bool:
@@ -132,8 +135,9 @@ def side_by_side(requested: int | None, on_cpu: bool, jobs: int) -> tuple[int, i
     return workers, max(1, cores // workers)
 
 
-def advance_in_workers(runs: list[Run], workers: int, threads: int,
-                       advance: Callable[[Run], bool]) -> None:
+def advance_in_workers(
+    runs: list[Run], workers: int, threads: int, advance: Callable[[Run], bool]
+) -> None:
     """Advance ``runs`` until each is finished: ``workers`` threads (the calling thread when 1),
     each using ``threads`` torch threads (or the run's ``training.threads``), take the next
     waiting run from a shared queue, call ``advance(run)`` (False: finished) and requeue it. A
@@ -158,7 +162,10 @@ def advance_in_workers(runs: list[Run], workers: int, threads: int,
     if workers <= 1:
         work()
         return
-    pool = [threading.Thread(target=work, name=f"tui-lab-worker-{i}", daemon=True) for i in range(workers)]
+    pool = [
+        threading.Thread(target=work, name=f"tui-lab-worker-{i}", daemon=True)
+        for i in range(workers)
+    ]
     for thread in pool:
         thread.start()
     for thread in pool:

@@ -6,7 +6,6 @@ checkpoints on request, and concluded with the preset's expectations and report.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from tui_lab.errors import ResumeError
 from tui_lab.events import FINAL_STATUSES, Listener, RunFinished, Status
 from tui_lab.results.checks import (
     ExpectationResult,
+    JobOutcome,
     comparison_expectations,
     comparison_functions,
     expectation_rows,
@@ -32,11 +32,7 @@ from tui_lab.training.run import Run
 KEPT = tuple(s for s in FINAL_STATUSES if s not in ("interrupted", "stopped"))
 
 
-@dataclass(frozen=True)
-class ComparisonOutcome:
-    status: Status
-    results: tuple[RunFinished, ...]
-    expectations: tuple[ExpectationResult, ...]
+ComparisonOutcome = JobOutcome[RunFinished]
 
 
 class ComparisonJob:
@@ -59,7 +55,9 @@ class ComparisonJob:
         validate_checks(cfg.expect, comparison_functions(self.recorder))
         self.meta = comparison_manifest(cfg, self.comparison.runs_config, command, overrides)
         self.out_dir = out_dir
-        self.directory = RunDirectory(out_dir, fmt, self.meta, self.recorder) if out_dir and fmt else None
+        self.directory = (
+            RunDirectory(out_dir, fmt, self.meta, self.recorder) if out_dir and fmt else None
+        )
         if self.directory is not None:
             self.comparison.listeners.append(self.directory)
         self.comparison.listeners.extend(listeners)
@@ -102,7 +100,9 @@ class ComparisonJob:
         if self.outcome is None:
             directory.write()
         else:
-            report = comparison_report(directory.meta, self.recorder, list(self.outcome.expectations))
+            report = comparison_report(
+                directory.meta, self.recorder, list(self.outcome.expectations)
+            )
             directory.write(self.outcome.status, report)
         return path
 
@@ -124,7 +124,9 @@ class ComparisonJob:
             lines.append(f"{run.name}: {line}")
             with self.recorder.lock:
                 self.recorder.metrics += [
-                    m for m in tables["metrics"] if m["run"] == run.name and m["epoch"] <= keep_epoch
+                    m
+                    for m in tables["metrics"]
+                    if m["run"] == run.name and m["epoch"] <= keep_epoch
                 ]
                 self.recorder.steps += [
                     s for s in tables["steps"] if s["run"] == run.name and s["step"] <= keep_step
@@ -138,7 +140,9 @@ class ComparisonJob:
         """(last epoch kept, last step kept, what happens to the run)."""
         assert self.out_dir is not None
         if previous is not None and previous["status"] in KEPT:
-            run.result = RunFinished(**{k: previous.get(k) for k in RunFinished.__dataclass_fields__})
+            run.result = RunFinished(
+                **{k: previous.get(k) for k in RunFinished.__dataclass_fields__}
+            )
             return float("inf"), float("inf"), f"kept ({previous['status']})"
         path = checkpoint_path(self.out_dir / CHECKPOINT_DIR, run.name)
         if not path.exists():

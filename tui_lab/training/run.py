@@ -21,8 +21,23 @@ import torch
 import torch.nn.functional as F
 
 from tui_lab.config import RunConfig
-from tui_lab.data.tensors import DatasetTensors, Split, augment, load_dataset, normalize, shuffled_batches
-from tui_lab.events import EpochEnded, Listener, RunFinished, RunStarted, RunStatusChanged, Status, StepLogged
+from tui_lab.data.tensors import (
+    DatasetTensors,
+    Split,
+    augment,
+    load_dataset,
+    normalize,
+    shuffled_batches,
+)
+from tui_lab.events import (
+    EpochEnded,
+    Listener,
+    RunFinished,
+    RunStarted,
+    RunStatusChanged,
+    Status,
+    StepLogged,
+)
 from tui_lab.models.build import build_model, count_parameters, use_generator
 from tui_lab.optim.build import build_optimizer
 from tui_lab.optim.catalog import OPTIMIZERS
@@ -167,12 +182,16 @@ class Run:
             steps_per_epoch=steps_per_epoch,
             total_steps=min(total, t.max_steps) if t.max_steps else total,
             model=model,
-            optimizer=build_optimizer(cfg.optimizer.name, model.parameters(), hp, cfg.optimizer.impl),
+            optimizer=build_optimizer(
+                cfg.optimizer.name, model.parameters(), hp, cfg.optimizer.impl
+            ),
             schedule=Schedule(cfg.schedule, hp["lr"], t.epochs, steps_per_epoch),
             penalized=[p for p in model.parameters() if p.dim() > 1],
             shuffle_gen=torch.Generator().manual_seed(t.seed + 1),
             dropout_gen=dropout_gen,
-            augment=cfg.data.augment if cfg.data.augment is not None else cfg.data.dataset == "cifar10",
+            augment=cfg.data.augment
+            if cfg.data.augment is not None
+            else cfg.data.dataset == "cifar10",
             log_buffer=torch.zeros(t.log_every, device=device),
         )
         self._start_epoch()
@@ -224,11 +243,16 @@ class Run:
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Continue from ``state()`` of an earlier process: a set-up run, ready for its next epoch."""
+        """Continue from ``state()`` of an earlier process: a set-up run, ready for its next
+        epoch."""
         p = self._p()
         p.model.load_state_dict(state["model"])
         p.optimizer.load_state_dict(state["optimizer"])
-        self.step, self.epoch, self.seconds = int(state["step"]), int(state["epoch"]), float(state["seconds"])
+        self.step, self.epoch, self.seconds = (
+            int(state["step"]),
+            int(state["epoch"]),
+            float(state["seconds"]),
+        )
         self.best_val_acc, self.epochs_to_target = state["best_val_acc"], state["epochs_to_target"]
         p.shuffle_gen.set_state(state["shuffle_state"])
         p.dropout_gen.set_state(state["dropout_state"])
@@ -426,7 +450,9 @@ class Run:
         else:
             self._start_epoch()
 
-    def _finish(self, status: Status, diverged_at: int | None = None, error: str | None = None) -> None:
+    def _finish(
+        self, status: Status, diverged_at: int | None = None, error: str | None = None
+    ) -> None:
         test_loss = test_acc = None
         if status == "completed" and self.test_at_end:
             test_loss, test_acc = self.evaluate(self._p().data.test)

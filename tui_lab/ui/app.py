@@ -148,7 +148,9 @@ class LabApp(App[int]):
             self.show_notice(notice)
 
     def show_notice(self, notice: Notice) -> None:
-        self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=notice.timeout)
+        self.notify(
+            notice.text, title=notice.title, severity=notice.severity, timeout=notice.timeout
+        )
         screen = self.screen_of("compare", CompareScreen)
         if notice.final and screen is not None:
             screen.show_results()
@@ -190,7 +192,9 @@ class LabApp(App[int]):
     def action_pick_preset(self) -> None:
         if not isinstance(self.screen, (LabScreen, SearchScreen)):
             self.switch_mode("lab")
-        self.push_screen(PresetPicker(list_presets(), self.model.draft.preset.name), self._load_preset)
+        self.push_screen(
+            PresetPicker(list_presets(), self.model.draft.preset.name), self._load_preset
+        )
 
     async def _load_preset(self, name: str | None) -> None:
         if name is None:
@@ -229,7 +233,9 @@ class LabApp(App[int]):
             return
         state = "" if session.state.done else " (a snapshot: training is still running)"
         self.notify(
-            f"Wrote {fmt.upper()} results to {self.model.last_export}/{state}", title="Exported", timeout=10
+            f"Wrote {fmt.upper()} results to {self.model.last_export}/{state}",
+            title="Exported",
+            timeout=10,
         )
 
     # ------------------------------------------------------------------ palette, quitting
@@ -243,23 +249,43 @@ class LabApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Launch", "Train the runs of the Lab's comparison", self.action_launch)
-        yield SystemCommand("Load preset", "Pick a preset (lecture exercise)", self.action_pick_preset)
+        yield SystemCommand(
+            "Load preset", "Pick a preset (lecture exercise)", self.action_pick_preset
+        )
         yield SystemCommand("Lab view", "Choose options and runs", lambda: self.switch_mode("lab"))
-        yield SystemCommand("Compare view", "Live charts and tables", lambda: self.switch_mode("compare"))
-        yield SystemCommand("Export CSV", "Write metrics/steps/summary CSV files", self.action_export)
+        yield SystemCommand(
+            "Compare view", "Live charts and tables", lambda: self.switch_mode("compare")
+        )
+        yield SystemCommand(
+            "Export CSV", "Write metrics/steps/summary CSV files", self.action_export
+        )
         yield SystemCommand("Export JSON", "Write results.json", lambda: self.action_export("json"))
         yield SystemCommand("Cycle x axis", "step → epoch → seconds", self.action_cycle_x_axis)
-        yield SystemCommand("Toggle smoothing", "EMA-smooth the training loss", self.action_toggle_smoothing)
-        yield SystemCommand("Stop all runs", "Stop every run after its current step", self.stop_jobs)
-        yield SystemCommand("Search view", "Search space, budget, trials, importance", self.open_search)
-        yield SystemCommand("Launch search", "Run the Search view's search", lambda: self.open_search("launch"))
         yield SystemCommand(
-            "Stop search", "Stop the search; its running trial is re-queued", lambda: self.open_search("stop")
+            "Toggle smoothing", "EMA-smooth the training loss", self.action_toggle_smoothing
         )
         yield SystemCommand(
-            "Follow a study", "Attach to a study by storage URL (read-only)", lambda: self.open_search("attach")
+            "Stop all runs", "Stop every run after its current step", self.stop_jobs
         )
-        yield SystemCommand("Sort trials", "Trials table: by number or by value", lambda: self.open_search("sort"))
+        yield SystemCommand(
+            "Search view", "Search space, budget, trials, importance", self.open_search
+        )
+        yield SystemCommand(
+            "Launch search", "Run the Search view's search", lambda: self.open_search("launch")
+        )
+        yield SystemCommand(
+            "Stop search",
+            "Stop the search; its running trial is re-queued",
+            lambda: self.open_search("stop"),
+        )
+        yield SystemCommand(
+            "Follow a study",
+            "Attach to a study by storage URL (read-only)",
+            lambda: self.open_search("attach"),
+        )
+        yield SystemCommand(
+            "Sort trials", "Trials table: by number or by value", lambda: self.open_search("sort")
+        )
 
     def stop_jobs(self, status: str = "stopped") -> None:
         model = self.model
@@ -278,7 +304,9 @@ class LabApp(App[int]):
         self.stop_jobs("interrupted")
 
 
-def run_app(cfg: ExperimentConfig, overrides: dict[str, Any], search_options: dict[str, Any] | None = None) -> int:
+def run_app(
+    cfg: ExperimentConfig, overrides: dict[str, Any], search_options: dict[str, Any] | None = None
+) -> int:
     """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
     searches it launches. Returns the process exit code."""
     app = LabApp(cfg, overrides, search_options=search_options)

@@ -49,7 +49,9 @@ def show_trials(app: LabApp, cfg: ExperimentConfig, events: Iterable[Any]) -> Se
     plans = plan_search(cfg)
     s = cfg.search
     labels = {p.study: p.method for p in plans}
-    session = SearchSession(app, cfg.name, labels, s.direction, s.objective, s.space, sum(p.n_trials for p in plans))
+    session = SearchSession(
+        app, cfg.name, labels, s.direction, s.objective, s.space, sum(p.n_trials for p in plans)
+    )
     session.plans = plans
     feed(session, session.relay, events)
     app.model.search = session

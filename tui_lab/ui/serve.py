@@ -19,7 +19,9 @@ def parse_address(text: str) -> tuple[str, int]:
     except ValueError:
         number = -1
     if not 0 < number < 65536:
-        raise ConfigError(f"--serve {text!r}: expected PORT or HOST:PORT with a port 1–65535, e.g. --serve 8000.")
+        raise ConfigError(
+            f"--serve {text!r}: expected PORT or HOST:PORT with a port 1–65535, e.g. --serve 8000."
+        )
     return (host.strip("[]") or DEFAULT_HOST), number
 
 

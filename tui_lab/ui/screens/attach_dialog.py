@@ -20,7 +20,9 @@ class AttachDialog(ModalScreen[tuple[str, str] | None]):
     }
     AttachDialog Label { margin-top: 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="cancel")
+    ]
 
     def __init__(self, storage: str, study: str) -> None:
         super().__init__()
@@ -29,11 +31,16 @@ class AttachDialog(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("[b]Follow a study[/b] read-only, as other processes or machines run its "
-                        "trials  (enter: follow · esc: cancel)")
+            yield Label(
+                "[b]Follow a study[/b] read-only, as other processes or machines run its "
+                "trials  (enter: follow · esc: cancel)"
+            )
             yield Label("storage: a database URL or a .journal file")
-            yield Input(self.storage, placeholder="postgresql://user@host/db  or  runs/…/study.journal",
-                        id="attach-storage")
+            yield Input(
+                self.storage,
+                placeholder="postgresql://user@host/db  or  runs/…/study.journal",
+                id="attach-storage",
+            )
             yield Label("study name (--study; by default the preset's name)")
             yield Input(self.study, placeholder="study name", id="attach-study")
 

@@ -8,21 +8,23 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from tui_lab.training.run import Run
-from tui_lab.ui.model import LabModel
+from tui_lab.ui.screens.view import LabView
 from tui_lab.ui.sessions.comparison import ComparisonSession
 from tui_lab.ui.state.comparison import METRICS
 from tui_lab.ui.widgets.charts import MetricChart
 from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
 from tui_lab.ui.widgets.runs_table import RunsTable
 
-REDRAW_HZ = 1  # every redraw is UI-thread CPU taken from training on a busy CPU (bench/tui_overhead.py)
+REDRAW_HZ = (
+    1  # every redraw is UI-thread CPU taken from training on a busy CPU (bench/tui_overhead.py)
+)
 
 
-class CompareScreen(Screen):
+class CompareScreen(LabView):
+    STATUS_ID = "compare-status"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_pause_run", "Pause/resume run", id="pause-run"),
         Binding("s", "stop_run", "Stop run", id="stop-run"),
@@ -33,11 +35,6 @@ class CompareScreen(Screen):
         Binding("e", "app.export('csv')", "Export", id="export"),
         Binding("t", "toggle_table", "Tables", id="toggle-table"),
     ]
-
-    def __init__(self, model: LabModel) -> None:
-        super().__init__()
-        self.model = model
-        self._status_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,7 +66,9 @@ class CompareScreen(Screen):
             return
         comparison, model = self.comparison, self.model
         if comparison is None:
-            self._status("Nothing launched yet: choose options in the Lab (f2) and press ctrl+r.")
+            self.show_status(
+                "Nothing launched yet: choose options in the Lab (f2) and press ctrl+r."
+            )
             return
         state = comparison.state
         for chart in self.query(MetricChart):
@@ -84,20 +83,16 @@ class CompareScreen(Screen):
         summary = " · ".join(f"{n} {status}" for status, n in counts.items())
         applicable = [e for e in expectations or [] if e.applies]
         if applicable:
-            summary += f" · {sum(e.label == 'met' for e in applicable)}/{len(applicable)} expectations met"
+            summary += (
+                f" · {sum(e.label == 'met' for e in applicable)}/{len(applicable)} expectations met"
+            )
         smooth = "on" if model.smooth else "off"
-        self._status(
-            f"[b]{comparison.cfg.name}[/b]  {summary}   x: {model.x_axis} (x) · smoothing: {smooth} (m)"
-        )
-
-    def _status(self, text: str) -> None:
-        """Update the status line only when it changed (an update re-lays out the screen)."""
-        if text != self._status_text:
-            self._status_text = text
-            self.query_one("#compare-status", Static).update(text)
+        options = f"x: {model.x_axis} (x) · smoothing: {smooth} (m)"
+        self.show_status(f"[b]{comparison.cfg.name}[/b]  {summary}   {options}")
 
     def show_results(self) -> None:
-        """Training is over: the final numbers at once (not at the next tick), on the Results tab."""
+        """Training is over: the final numbers at once (not at the next tick), on the Results
+        tab."""
         self.query_one(TabbedContent).active = "tab-results"
         self.redraw()
 

@@ -9,7 +9,6 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import (
     Footer,
     Header,
@@ -23,10 +22,10 @@ from textual.widgets import (
     TabPane,
 )
 
-from tui_lab.errors import UserError
-from tui_lab.ui.model import LabModel
+from tui_lab.ui.screens.view import LabView
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.widgets.config_panels import PANELS, ConfigPanel
+from tui_lab.ui.widgets.error_box import ErrorBox
 
 
 class RunsList(ListView):
@@ -38,16 +37,12 @@ class RunsList(ListView):
     ]
 
 
-class LabScreen(Screen):
+class LabScreen(LabView):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "app.launch", "Launch", priority=True, id="launch"),
         Binding("ctrl+o", "app.pick_preset", "Presets", priority=True, id="presets"),
         Binding("ctrl+t", "toggle_edit_all", "Edit all runs", priority=True, id="edit-all"),
     ]
-
-    def __init__(self, model: LabModel) -> None:
-        super().__init__()
-        self.model = model
 
     @property
     def draft(self) -> Draft:
@@ -66,7 +61,7 @@ class LabScreen(Screen):
                 for spec in PANELS:
                     with TabPane(spec.title, id=f"tab-{spec.name}"):
                         yield ConfigPanel(spec, self.draft.current)
-        yield Static(id="form-error")
+        yield ErrorBox(id="form-error")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -80,8 +75,10 @@ class LabScreen(Screen):
         if preset.toy2d is not None:
             text += "\n\n[b]2-D toy problem[/b]: ctrl+r animates its optimizers on f (f4)."
         if preset.search is not None:
-            text += ("\n\n[b]A search[/b]: this run is the base of every trial; the space and the "
-                     "budget are in the Search view (f5), ctrl+r launches it.")
+            text += (
+                "\n\n[b]A search[/b]: this run is the base of every trial; the space and the "
+                "budget are in the Search view (f5), ctrl+r launches it."
+            )
         self.query_one("#preset-info", Static).update(text)
         await self._fill_runs_list()
         await self.show_selected_run()
@@ -106,9 +103,7 @@ class LabScreen(Screen):
         self.query_one("#edit-scope", Static).update(f"edits apply to: [b]{scope}[/b] (ctrl+t)")
 
     def _show_error(self, message: str | None) -> None:
-        box = self.query_one("#form-error", Static)
-        box.update(f"[b]✗[/b] {escape(message)}" if message else "")
-        box.display = bool(message)
+        self.query_one(ErrorBox).show(message)
 
     @property
     def invalid_fields(self) -> int:
@@ -140,14 +135,10 @@ class LabScreen(Screen):
         if panel.unchanged(key, raw):
             widget.remove_class("-invalid")
             return
-        try:
-            self.draft.set_value(key, panel.parse(key, raw))
-        except UserError as exc:
-            widget.add_class("-invalid")
-            self._show_error(str(exc))
+        if not self.query_one(ErrorBox).attempt(
+            widget, lambda: self.draft.set_value(key, panel.parse(key, raw))
+        ):
             return
-        widget.remove_class("-invalid")
-        self._show_error(None)
         focused = widget.id
         for other in self.query(ConfigPanel):
             if other.show(self.draft.current):
@@ -158,14 +149,8 @@ class LabScreen(Screen):
     async def _rename(self, field: Input) -> None:
         if field.value.strip() == self.draft.names[self.draft.selected]:
             return
-        try:
-            self.draft.rename(field.value)
-        except UserError as exc:
-            field.add_class("-invalid")
-            self._show_error(str(exc))
+        if not self.query_one(ErrorBox).attempt(field, lambda: self.draft.rename(field.value)):
             return
-        field.remove_class("-invalid")
-        self._show_error(None)
         item = self.query_one(RunsList).highlighted_child
         if item is not None:
             item.query_one(Label).update(escape(field.value.strip()))

@@ -24,7 +24,9 @@ class PresetPicker(ModalScreen[str | None]):
     }
     PresetPicker OptionList { height: 1fr; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="cancel")
+    ]
 
     def __init__(self, presets: list[PresetInfo], current: str) -> None:
         super().__init__()
@@ -37,7 +39,8 @@ class PresetPicker(ModalScreen[str | None]):
             options = [
                 Option(
                     f"[b]{escape(p.name)}[/b]  [dim]{escape(p.lecture)}[/dim]\n"
-                    f"  {escape(p.description)}" + (f"\n  [i]{escape(p.step)}[/i]" if p.step else ""),
+                    f"  {escape(p.description)}"
+                    + (f"\n  [i]{escape(p.step)}[/i]" if p.step else ""),
                     id=p.name,
                 )
                 for p in self.presets

@@ -18,14 +18,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
 
 from tui_lab.errors import UserError
 from tui_lab.search.runner import SearchJob
 from tui_lab.ui.model import LabModel
 from tui_lab.ui.screens.attach_dialog import AttachDialog
+from tui_lab.ui.screens.view import LabView
 from tui_lab.ui.sessions.search import SearchSession, follow_study, trial_label
 from tui_lab.ui.state.comparison import METRICS
 from tui_lab.ui.widgets.charts import MetricChart
@@ -38,7 +37,8 @@ CURVES = {"chart-trial-loss": "train_loss", "chart-trial-acc": "val_acc"}
 COUNTED = ("completed", "pruned", "diverged", "failed", "running", "waiting", "interrupted")
 
 
-class SearchScreen(Screen):
+class SearchScreen(LabView):
+    STATUS_ID = "search-status"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "launch", "Launch search", priority=True, id="search-launch"),
         Binding("ctrl+l", "attach", "Follow a study", priority=True, id="search-attach"),
@@ -49,10 +49,8 @@ class SearchScreen(Screen):
     ]
 
     def __init__(self, model: LabModel) -> None:
-        super().__init__()
-        self.model = model
+        super().__init__(model)
         self.param_index = 0
-        self._status_text = ""
 
     @property
     def session(self) -> SearchSession | None:
@@ -95,8 +93,10 @@ class SearchScreen(Screen):
             return
         session = self.session
         if session is None:
-            self._status("Nothing launched: edit the search on the left, ctrl+r launches it; "
-                         "ctrl+l follows a study that runs elsewhere.")
+            self.show_status(
+                "Nothing launched: edit the search on the left, ctrl+r launches it; "
+                "ctrl+l follows a study that runs elsewhere."
+            )
             return
         for chart in self.query(MetricChart):
             run = next(iter(session.curves.runs), None)
@@ -108,7 +108,7 @@ class SearchScreen(Screen):
         self.query_one(ParamChart).draw(session, key)
         self.query_one(ImportanceBars).show(session)
         self.query_one(TrialsTable).show(session)
-        self._status(self.status_text(session))
+        self.show_status(self.status_text(session))
 
     def status_text(self, session: SearchSession) -> str:
         records = list(session.records.values())
@@ -116,16 +116,21 @@ class SearchScreen(Screen):
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         done = sum(r.status not in ("running", "waiting", "interrupted") for r in records)
         state = {"following": f"following {escape(session.storage_label)} (read-only)"}.get(
-            session.status, session.status)
-        parts = [f"[b]{escape(session.title)}[/b] {state}",
-                 f"{done}/{session.n_trials or '?'} trials" + (f" ({summary})" if summary else "")]
+            session.status, session.status
+        )
+        parts = [
+            f"[b]{escape(session.title)}[/b] {state}",
+            f"{done}/{session.n_trials or '?'} trials" + (f" ({summary})" if summary else ""),
+        ]
         for study in session.studies():
             best = session.best(study)
             if best is not None:
                 test = session.test_acc(study)
-                parts.append(f"best {escape(trial_label(session.labels, best))}: "
-                             f"{session.objective} {best.value:.4f}"
-                             + (f", test acc {test:.4f}" if test is not None else ""))
+                parts.append(
+                    f"best {escape(trial_label(session.labels, best))}: "
+                    f"{session.objective} {best.value:.4f}"
+                    + (f", test acc {test:.4f}" if test is not None else "")
+                )
         if session.plans:
             spent = sum(r.epochs for r in records)
             parts.append(f"{spent}/{sum(p.budget_epochs for p in session.plans)} trial-epochs")
@@ -133,18 +138,15 @@ class SearchScreen(Screen):
         parts.append(f"sort: {table.sort_by} (o)")
         return " · ".join(parts)
 
-    def _status(self, text: str) -> None:
-        if text != self._status_text:
-            self._status_text = text
-            self.query_one("#search-status", Static).update(text)
-
     # ------------------------------------------------------------------ launching
 
     def action_launch(self) -> None:
         model = self.model
         current = self.session
         if current is not None and current.status == "running":
-            self.notify("A search is running; S stops it (its trial is re-queued).", severity="warning")
+            self.notify(
+                "A search is running; S stops it (its trial is re-queued).", severity="warning"
+            )
             return
         draft = model.search_draft
         if draft is None:
@@ -159,7 +161,9 @@ class SearchScreen(Screen):
             cfg = draft.experiment(base)
             key = SearchJob.key_of(cfg, study=model.search_options.get("study"))
             again = current.run_dir if current is not None and current.key == key else None
-            job = SearchJob(cfg, command=model.argv, out=again, track_importance=True, **model.search_options)
+            job = SearchJob(
+                cfg, command=model.argv, out=again, track_importance=True, **model.search_options
+            )
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
@@ -180,8 +184,10 @@ class SearchScreen(Screen):
     def action_attach(self) -> None:
         session = self.session
         if session is not None and session.status == "running":
-            self.notify("A search is running here; stop it (S) before following another study.",
-                        severity="warning")
+            self.notify(
+                "A search is running here; stop it (S) before following another study.",
+                severity="warning",
+            )
             return
         storage = session.storage_label if session is not None and session.run_dir else ""
         study = next(iter(session.labels), "") if session is not None else ""
@@ -194,8 +200,13 @@ class SearchScreen(Screen):
             return
         storage, study = answer
         if storage.endswith(".journal") and not Path(storage).expanduser().is_file():
-            self.notify(f"No journal file {storage}: give the path of an existing study.journal "
-                        "(or a database URL).", title="Cannot follow", severity="error", timeout=10)
+            self.notify(
+                f"No journal file {storage}: give the path of an existing study.journal "
+                "(or a database URL).",
+                title="Cannot follow",
+                severity="error",
+                timeout=10,
+            )
             return
         if self.session is not None:
             self.session.stop()
@@ -220,8 +231,10 @@ class SearchScreen(Screen):
             session.status = "stopped following"
             self.notify("Stopped following the study.", timeout=3)
         else:
-            self.notify("Stopping after the current step; the running trial is re-queued "
-                        "(ctrl+r resumes).", timeout=4)
+            self.notify(
+                "Stopping after the current step; the running trial is re-queued (ctrl+r resumes).",
+                timeout=4,
+            )
 
     def action_sort(self) -> None:
         by = self.query_one(TrialsTable).cycle_sort()

@@ -9,26 +9,35 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tui_lab.ui.model import LabModel
+from tui_lab.ui.screens.view import LabView
 from tui_lab.ui.sessions.toy import ToyAnimation
 from tui_lab.ui.widgets.charts import run_style
 from tui_lab.ui.widgets.toy_plot import ToyPlot
 
 REDRAW_HZ = 4
 
-TOY_COLUMNS = ("run", "optimizer", "lr", "status", "steps to converge", "final f", "path length",
-               "x2 reversals", "step")
+TOY_COLUMNS = (
+    "run",
+    "optimizer",
+    "lr",
+    "status",
+    "steps to converge",
+    "final f",
+    "path length",
+    "x2 reversals",
+    "step",
+)
 
 
-class ToyScreen(Screen):
+class ToyScreen(LabView):
+    STATUS_ID = "toy-status"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "app.launch", "Replay", id="replay")]
 
     def __init__(self, model: LabModel) -> None:
-        super().__init__()
-        self.model = model
+        super().__init__(model)
         self._shown: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
@@ -49,8 +58,9 @@ class ToyScreen(Screen):
         if not self.is_current or animation is None:
             return
         problem = animation.problem
-        self.query_one("#toy-status", Static).update(
-            f"[b]{escape(problem.expression.text)}[/b]  from {problem.start} · {problem.steps} steps"
+        self.show_status(
+            f"[b]{escape(problem.expression.text)}[/b]  "
+            f"from {problem.start} · {problem.steps} steps"
             + ("  · done" if animation.trajectories else "  · walking…")
         )
         self.query_one(ToyPlot).draw(animation)

@@ -16,7 +16,7 @@ from textual.message_pump import MessagePump
 from tui_lab.config import ExperimentConfig
 from tui_lab.errors import UserError
 from tui_lab.events import Event, RunFinished, Status
-from tui_lab.results.checks import ExpectationResult
+from tui_lab.results.checks import ExpectationResult, JobOutcome
 from tui_lab.training.job import ComparisonJob, ComparisonOutcome
 from tui_lab.ui.bridge import Notice, Relay
 from tui_lab.ui.state.comparison import ComparisonState
@@ -60,9 +60,14 @@ class ComparisonSession:
         """Apply the queued items (UI thread); returns what the user should be told."""
         notices = []
         for item in self.relay.drain():
-            if isinstance(item, ComparisonOutcome):
+            if isinstance(item, JobOutcome):
                 self.outcome = item
-                notices.append(Notice(f"{self.cfg.name}: {item.status}. Press e to export the results.", final=True))
+                notices.append(
+                    Notice(
+                        f"{self.cfg.name}: {item.status}. Press e to export the results.",
+                        final=True,
+                    )
+                )
             elif isinstance(item, JobFailed):
                 self.state.fail_unfinished(item.error)
                 notices.append(Notice(item.error, "Cannot start training", "error", 15, final=True))

@@ -72,8 +72,17 @@ def history_curves(name: str, record: TrialRecord) -> ComparisonState:
     loss stands as one point of the training-loss curve."""
     state = ComparisonState([name])
     for epoch in record.history:
-        state.apply(StepLogged(name, epoch["step"], epoch["epoch"], epoch["train_loss"], epoch["lr"],
-                               0.0, epoch["seconds"]))
+        state.apply(
+            StepLogged(
+                name,
+                epoch["step"],
+                epoch["epoch"],
+                epoch["train_loss"],
+                epoch["lr"],
+                0.0,
+                epoch["seconds"],
+            )
+        )
         state.apply(EpochEnded(run=name, **epoch))
     return state
 
@@ -131,7 +140,12 @@ class SearchSession:
             s.space,
             sum(p.n_trials for p in search.plans),
         )
-        session.job, session.plans, session.run_dir, session.key = job, search.plans, job.run_dir, job.key
+        session.job, session.plans, session.run_dir, session.key = (
+            job,
+            search.plans,
+            job.run_dir,
+            job.key,
+        )
         session.storage_label = job.storage_path  # what another view attaches to
         search.listeners.append(session.relay)
         return session
@@ -166,7 +180,11 @@ class SearchSession:
             return
         met = sum(e.label == "met" for e in result.expectations)
         applicable = sum(e.applies for e in result.expectations)
-        self.relay(SearchEnded(result.status, None, f"{met}/{applicable} expectations met" if applicable else ""))
+        self.relay(
+            SearchEnded(
+                result.status, None, f"{met}/{applicable} expectations met" if applicable else ""
+            )
+        )
 
     def absorb(self) -> list[Notice]:
         """Apply the queued items (UI thread); ``version`` moves only when trials or importance
@@ -198,8 +216,19 @@ class SearchSession:
     def _apply(self, event: Any) -> None:
         if isinstance(event, TrialStarted):
             self.records[(event.study, event.number)] = TrialRecord(
-                event.study, event.number, "RUNNING", "running", None, event.params, 0, 0.0, None,
-                "", (), event.attempt)
+                event.study,
+                event.number,
+                "RUNNING",
+                "running",
+                None,
+                event.params,
+                0,
+                0.0,
+                None,
+                "",
+                (),
+                event.attempt,
+            )
         elif isinstance(event, TrialFinished):
             self.records[(event.record.study, event.record.number)] = event.record
         elif isinstance(event, ImportanceUpdated):
@@ -207,7 +236,9 @@ class SearchSession:
         elif isinstance(event, StudyFinished):
             o = event.outcome
             self.outcomes.append(o)
-            self.importance[o.plan.study] = ImportanceUpdated(o.plan.study, o.importance, o.importance_note)
+            self.importance[o.plan.study] = ImportanceUpdated(
+                o.plan.study, o.importance, o.importance_note
+            )
         elif isinstance(event, RunStarted):
             if self.pinned is None:
                 self.curves, self._curves_of = ComparisonState([event.run]), None
@@ -254,7 +285,9 @@ class SearchSession:
         return list(dict.fromkeys([*self.labels, *(study for study, _ in self.records)]))
 
     def study_records(self, study: str) -> list[TrialRecord]:
-        return sorted((r for r in self.records.values() if r.study == study), key=lambda r: r.number)
+        return sorted(
+            (r for r in self.records.values() if r.study == study), key=lambda r: r.number
+        )
 
     def best(self, study: str) -> TrialRecord | None:
         return best_record(self.study_records(study), self.direction)

@@ -20,7 +20,9 @@ FRAMES_PER_SECOND = 8
 class ToyAnimation:
     """Walks every run of a toy problem step by step (worker thread); the UI drains the points."""
 
-    def __init__(self, problem: Toy2DProblem, target: MessagePump, seconds: float = ANIMATION_SECONDS) -> None:
+    def __init__(
+        self, problem: Toy2DProblem, target: MessagePump, seconds: float = ANIMATION_SECONDS
+    ) -> None:
         self.problem = problem
         self.seconds = seconds
         self.relay = Relay(target)

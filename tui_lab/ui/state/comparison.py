@@ -130,13 +130,15 @@ def ema(values: list[float], weight: float = SMOOTHING_WEIGHT) -> list[float]:
     return out
 
 
-def downsample(xs: list[float], ys: list[float], max_points: int) -> tuple[list[float], list[float]]:
+def downsample(
+    xs: list[float], ys: list[float], max_points: int
+) -> tuple[list[float], list[float]]:
     """Every k-th point so that at most ``max_points`` remain; the latest point is always kept."""
     n = len(xs)
     if n <= max_points:
         return xs, ys
     stride = math.ceil(n / max(1, max_points - 1))
-    keep = list(range(0, n - 1, stride)) + [n - 1]
+    keep = [*list(range(0, n - 1, stride)), n - 1]
     return [xs[i] for i in keep], [ys[i] for i in keep]
 
 

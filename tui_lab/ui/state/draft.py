@@ -63,8 +63,12 @@ class Draft:
         targets = range(len(self.runs)) if self.edit_all else [self.selected]
         updated = {i: apply_overrides(self.runs[i][1], {key: value}, where=key) for i in targets}
         if key == "optimizer.name":  # the new optimizer's own defaults, not the old one's settings
-            updated = {i: apply_overrides(cfg, {f"optimizer.{k}": None for k in unread_hyperparameters(cfg)},
-                                          where=key) for i, cfg in updated.items()}
+            updated = {
+                i: apply_overrides(
+                    cfg, {f"optimizer.{k}": None for k in unread_hyperparameters(cfg)}, where=key
+                )
+                for i, cfg in updated.items()
+            }
         for i, cfg in updated.items():
             self.runs[i] = (self.runs[i][0], cfg)
 
@@ -73,7 +77,9 @@ class Draft:
         name = name.strip()
         others = [n for i, n in enumerate(self.names) if i != self.selected]
         if not 1 <= len(name) <= 64 or name in others:
-            raise ConfigError(f"run name {name!r}: a run needs a unique name of 1 to 64 characters.")
+            raise ConfigError(
+                f"run name {name!r}: a run needs a unique name of 1 to 64 characters."
+            )
         self.runs[self.selected] = (name, self.current)
 
     def add_run(self) -> str:

@@ -42,7 +42,9 @@ DEFAULT_TRIALS = 10  # a random/Bayesian budget when switching from a grid whose
 
 def method_label(search: SearchConfig) -> str:
     for label, settings in METHODS.items():
-        if search.method == settings["method"] and search.bayes == settings.get("bayes", search.bayes):
+        if search.method == settings["method"] and search.bayes == settings.get(
+            "bayes", search.bayes
+        ):
             return label
     return " + ".join(search.methods)
 
@@ -58,7 +60,8 @@ def toml_value(value: Any) -> str:
 
 
 def space_text(spec: ParamSpace) -> str:
-    """A parameter as a preset writes it: ``{ type = "float", low = 0.001, high = 0.1, log = true }``."""
+    """A parameter as a preset writes it:
+    ``{ type = "float", low = 0.001, high = 0.1, log = true }``."""
     fields = spec.model_dump(exclude_none=True)
     if not fields.get("log"):
         fields.pop("log")
@@ -66,7 +69,8 @@ def space_text(spec: ParamSpace) -> str:
 
 
 def space_summary(spec: ParamSpace) -> str:
-    """A parameter in a few words: ``0.001 | 0.01 | 0.1`` or ``float 0.001–0.1 log, grid 0.001 0.1``."""
+    """A parameter in a few words: ``0.001 | 0.01 | 0.1`` or
+    ``float 0.001–0.1 log, grid 0.001 0.1``."""
     if spec.type == "categorical":
         return " | ".join(display(c) for c in spec.choices or [])
     text = f"{spec.type} {spec.low:g}–{spec.high:g}" + (" log" if spec.log else "")
@@ -85,8 +89,10 @@ def parse_space(key: str, text: str) -> ParamSpace:
         data = tomllib.loads(f"v = {body}")["v"]
         return ParamSpace.model_validate(data)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"search.space.{key}: not a TOML inline table ({exc}); write it as in "
-                          'a preset, e.g. { type = "float", low = 0.001, high = 0.1, log = true }.') from None
+        raise ConfigError(
+            f"search.space.{key}: not a TOML inline table ({exc}); write it as in "
+            'a preset, e.g. { type = "float", low = 0.001, high = 0.1, log = true }.'
+        ) from None
     except ValidationError as exc:
         raise ConfigError(describe_validation(exc, f"search.space.{key}")) from None
 
@@ -94,7 +100,9 @@ def parse_space(key: str, text: str) -> ParamSpace:
 class SearchDraft:
     """A search preset under edit; ``apply`` commits a change only when its plan is valid."""
 
-    def __init__(self, preset: ExperimentConfig, cli_overrides: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, preset: ExperimentConfig, cli_overrides: dict[str, Any] | None = None
+    ) -> None:
         if preset.search is None:
             raise ConfigError(f"Preset {preset.name!r} has no [search] table; it is not a search.")
         self.preset = preset
@@ -104,8 +112,10 @@ class SearchDraft:
     def experiment(self, base: RunConfig, search: SearchConfig | None = None) -> ExperimentConfig:
         """The preset with ``base`` (the Lab's first run) and the edited search, fully validated."""
         data = self.preset.model_dump(mode="json")
-        data.update(base=base.model_dump(mode="json"),
-                    search=(search or self.search).model_dump(mode="json"))
+        data.update(
+            base=base.model_dump(mode="json"),
+            search=(search or self.search).model_dump(mode="json"),
+        )
         try:
             return ExperimentConfig.model_validate(data)
         except ValidationError as exc:
@@ -131,7 +141,9 @@ class SearchDraft:
         """Grid search trains every cell (no n_trials); random and Bayesian need a budget, the
         grid's size when it has one."""
         settings = dict(METHODS[label])
-        methods = settings["method"] if isinstance(settings["method"], list) else [settings["method"]]
+        methods = (
+            settings["method"] if isinstance(settings["method"], list) else [settings["method"]]
+        )
         if "grid" in methods:
             settings["n_trials"] = None
         elif self.search.n_trials is None:
@@ -144,7 +156,9 @@ class SearchDraft:
     def set_trials(self, base: RunConfig, text: str) -> list[SearchPlan]:
         text = text.strip()
         if text and not text.isdigit():
-            raise ConfigError(f"trials {text!r}: give a whole number of trials (empty: the grid's size).")
+            raise ConfigError(
+                f"trials {text!r}: give a whole number of trials (empty: the grid's size)."
+            )
         return self.apply(base, n_trials=int(text) if text else None)
 
     def set_param(self, base: RunConfig, key: str, text: str) -> list[SearchPlan]:

@@ -15,9 +15,17 @@ from tui_lab.ui.state.comparison import METRICS, ComparisonState, XAxis, series
 
 # (r, g, b) per run, in run order; the runs table colours the run names the same way
 RUN_COLORS: tuple[tuple[int, int, int], ...] = (
-    (66, 165, 245), (255, 167, 38), (102, 187, 106), (239, 83, 80),
-    (171, 71, 188), (38, 198, 218), (255, 238, 88), (141, 110, 99),
+    (66, 165, 245),
+    (255, 167, 38),
+    (102, 187, 106),
+    (239, 83, 80),
+    (171, 71, 188),
+    (38, 198, 218),
+    (255, 238, 88),
+    (141, 110, 99),
 )
+# the frame every chart of the lab sits in (the charts' own DEFAULT_CSS use it)
+CHART_FRAME = "height: 1fr; min-height: 8; border: round $primary 40%;"
 # without colour (NO_COLOR) runs are told apart by their marker
 RUN_MARKERS = ("dot", "+", "x", "*", "o", "#", "@", "%")
 
@@ -40,13 +48,7 @@ class MetricChart(PlotextPlot):
 
     It redraws only when its own source grew: the epoch charts stay put between epochs."""
 
-    DEFAULT_CSS = """
-    MetricChart {
-        height: 1fr;
-        min-height: 8;
-        border: round $primary 40%;
-    }
-    """
+    DEFAULT_CSS = f"MetricChart {{ {CHART_FRAME} }}"
 
     def __init__(self, metric: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -69,7 +71,9 @@ class MetricChart(PlotextPlot):
         for run in state.runs.values():
             xs, ys = series(run, self.metric, x_axis, smooth, max_points)
             if xs:
-                plt.plot(xs, ys, label=run.name, color=run_color(run.index), marker=run_marker(run.index))
+                plt.plot(
+                    xs, ys, label=run.name, color=run_color(run.index), marker=run_marker(run.index)
+                )
         self.refresh()
         return True
 
@@ -89,5 +93,7 @@ class LrPreviewChart(PlotextPlot):
         plt.clear_figure()
         plt.xlabel("epoch")
         plt.title("planned learning rate")
-        plt.plot([x for x, _ in points], [y for _, y in points], color=run_color(0), marker=run_marker(0))
+        plt.plot(
+            [x for x, _ in points], [y for _, y in points], color=run_color(0), marker=run_marker(0)
+        )
         self.refresh()

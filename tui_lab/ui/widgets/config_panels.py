@@ -25,8 +25,8 @@ from tui_lab.models.catalog import ARCHITECTURES
 from tui_lab.optim.catalog import IMPLS, OPTIMIZERS
 from tui_lab.schedules import SCHEDULES, Schedule
 from tui_lab.training.run import effective_batch_size
-from tui_lab.ui.widgets.charts import LrPreviewChart
 from tui_lab.ui.state.draft import get_value
+from tui_lab.ui.widgets.charts import LrPreviewChart
 
 Choices = Callable[[RunConfig], dict[str, Any]]  # label shown -> value set
 
@@ -138,7 +138,8 @@ def dataset_info(cfg: RunConfig) -> str:
     if where is None:
         offline = (
             f"[b red]not found offline[/] — would download to {d.data_dir or default_data_dir()}"
-            if d.download else "[b red]not found offline[/] and data.download is off"
+            if d.download
+            else "[b red]not found offline[/] and data.download is off"
         )
     else:
         offline = f"[b green]available offline[/] ({where})"
@@ -152,8 +153,10 @@ def dataset_info(cfg: RunConfig) -> str:
 def model_fields(cfg: RunConfig) -> list[FieldSpec]:
     fields = [FieldSpec("model.arch", "architecture", _same(ARCHITECTURES))]
     if ARCHITECTURES[cfg.model.arch].convolutional:
-        fields += [FieldSpec("model.filters", "filters", listed=True),
-                   FieldSpec("model.kernel_size", "kernel size")]
+        fields += [
+            FieldSpec("model.filters", "filters", listed=True),
+            FieldSpec("model.kernel_size", "kernel size"),
+        ]
     if cfg.model.arch != "logreg":
         fields += [FieldSpec("model.hidden", "hidden units"), FieldSpec("model.dropout", "dropout")]
     if cfg.model.arch == "mlp":
@@ -203,7 +206,11 @@ def optimizer_info(cfg: RunConfig) -> str:
 def schedule_fields(cfg: RunConfig) -> list[FieldSpec]:
     fields = [
         FieldSpec("schedule.name", "schedule", _same(SCHEDULES)),
-        FieldSpec("schedule.per", "applied per", lambda c: {"default": None, "epoch": "epoch", "step": "step"}),
+        FieldSpec(
+            "schedule.per",
+            "applied per",
+            lambda c: {"default": None, "epoch": "epoch", "step": "step"},
+        ),
         FieldSpec("schedule.warmup_epochs", "warm-up epochs"),
     ]
     return fields + [FieldSpec(f"schedule.{k}", k) for k in SCHEDULES[cfg.schedule.name].defaults]
@@ -307,12 +314,22 @@ class ConfigPanel(Widget):
                     yield Label(f.label)
                     if f.choices:
                         options = [(label, label) for label in f.choices(self.cfg)]
-                        yield Select(options, value=choice_label(f, self.cfg), allow_blank=False,
-                                     compact=True, name=f.key, id=_widget_id(f.key))
+                        yield Select(
+                            options,
+                            value=choice_label(f, self.cfg),
+                            allow_blank=False,
+                            compact=True,
+                            name=f.key,
+                            id=_widget_id(f.key),
+                        )
                     else:
-                        yield Input(value_text(get_value(self.cfg, f.key)), name=f.key,
-                                    placeholder=field_default(f, self.cfg), compact=True,
-                                    id=_widget_id(f.key))
+                        yield Input(
+                            value_text(get_value(self.cfg, f.key)),
+                            name=f.key,
+                            placeholder=field_default(f, self.cfg),
+                            compact=True,
+                            id=_widget_id(f.key),
+                        )
         with Vertical(classes="info"):
             yield Static(self.spec.info(self.cfg), classes="info-text")
             if self.spec.name == "schedule":
@@ -341,7 +358,9 @@ class ConfigPanel(Widget):
 
     def unchanged(self, key: str, raw: str) -> bool:
         spec = self.fields[key]
-        current = choice_label(spec, self.cfg) if spec.choices else value_text(get_value(self.cfg, key))
+        current = (
+            choice_label(spec, self.cfg) if spec.choices else value_text(get_value(self.cfg, key))
+        )
         return raw == current
 
 

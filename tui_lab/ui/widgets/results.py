@@ -7,12 +7,23 @@ from rich.markup import escape
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
-from tui_lab.ui.widgets.charts import run_style
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory
+from tui_lab.ui.widgets.charts import run_style
 from tui_lab.ui.widgets.runs_table import STATUS_STYLES, duration
 
-COLUMNS = ("run", "status", "test acc", "test loss", "best val acc", "epochs to target",
-           "epochs", "steps", "wall time", "diverged at", "error")
+COLUMNS = (
+    "run",
+    "status",
+    "test acc",
+    "test loss",
+    "best val acc",
+    "epochs to target",
+    "epochs",
+    "steps",
+    "wall time",
+    "diverged at",
+    "error",
+)
 
 
 def _pct(value: float | None) -> str:
@@ -22,9 +33,12 @@ def _pct(value: float | None) -> str:
 def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
     r = run.result
     if r is None:  # the experiment failed before this run started
-        return [Text(run.name, style=f"bold {run_style(run.index)}"),
-                Text(run.status, style=STATUS_STYLES.get(run.status, "")),
-                *["—"] * (len(COLUMNS) - 3), run.error or ""]
+        return [
+            Text(run.name, style=f"bold {run_style(run.index)}"),
+            Text(run.status, style=STATUS_STYLES.get(run.status, "")),
+            *["—"] * (len(COLUMNS) - 3),
+            run.error or "",
+        ]
     to_target = "—" if r.epochs_to_target is None else str(r.epochs_to_target)
     if target is not None and r.epochs_to_target is None and r.best_val_acc is not None:
         to_target = f"never ({target:.0%})"
@@ -72,8 +86,12 @@ class ResultsTable(DataTable):
                 self.add_row(*result_row(run, target), key=run.name)
 
 
-MARKS = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]", "undecided": "[yellow]? undecided[/]",
-         "n/a": "[dim]– n/a[/]"}
+MARKS = {
+    "met": "[green]✔ met[/]",
+    "not met": "[red]✘ not met[/]",
+    "undecided": "[yellow]? undecided[/]",
+    "n/a": "[dim]– n/a[/]",
+}
 
 
 def expectations_text(expect: list, results: list | None) -> str:
@@ -81,12 +99,19 @@ def expectations_text(expect: list, results: list | None) -> str:
     if not expect:
         return "[dim]This preset states no expected outcome.[/]"
     if results is None:
-        lines = ["[b]What this comparison should show[/] (checked when every run has finished):", ""]
+        lines = [
+            "[b]What this comparison should show[/] (checked when every run has finished):",
+            "",
+        ]
         lines += [f"[dim]…[/] {escape(e.text)}" for e in expect]
         return "\n".join(lines)
     met = sum(r.label == "met" for r in results)
     applicable = sum(r.applies for r in results)
-    head = f"{met} of {applicable} expectations met" if applicable else "No expectation is stated for this dataset"
+    head = (
+        f"{met} of {applicable} expectations met"
+        if applicable
+        else "No expectation is stated for this dataset"
+    )
     lines = [f"[b]{head}[/]", ""]
     for r in results:
         why = escape(r.check) if r.applies else escape(r.detail)

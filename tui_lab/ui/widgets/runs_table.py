@@ -7,17 +7,33 @@ import time
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui_lab.ui.widgets.charts import run_style
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory, downsample
+from tui_lab.ui.widgets.charts import run_style
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 16
-# fixed widths: a live update then never re-lays out the screen (measured ~40 ms a layout)
-COLUMNS = {"run": 0, "status": 15, "epoch": 6, "step": 11, "loss": 7, "val acc": 7, "lr": 8,
-           "samples/s": 9, "ETA": 7, "loss trend": SPARK_WIDTH}
-STATUS_STYLES = {"running": "bold green", "paused": "yellow", "completed": "green",
-                 "stopped": "yellow", "interrupted": "yellow", "diverged": "bold red",
-                 "failed": "bold red"}
+# fixed widths: a live update then never re-lays out the screen (a layout is a costly frame)
+COLUMNS = {
+    "run": 0,
+    "status": 15,
+    "epoch": 6,
+    "step": 11,
+    "loss": 7,
+    "val acc": 7,
+    "lr": 8,
+    "samples/s": 9,
+    "ETA": 7,
+    "loss trend": SPARK_WIDTH,
+}
+STATUS_STYLES = {
+    "running": "bold green",
+    "paused": "yellow",
+    "completed": "green",
+    "stopped": "yellow",
+    "interrupted": "yellow",
+    "diverged": "bold red",
+    "failed": "bold red",
+}
 
 
 def sparkline(values: list[float], width: int = SPARK_WIDTH) -> str:

@@ -3,7 +3,7 @@ one parameter, and Optuna's importance as bars.
 
 Like the Compare charts they redraw on the screen's clock and only when the trials changed;
 a search has at most a few hundred trials, so nothing needs downsampling here. Log-scale
-parameters are plotted as log10 on a linear axis (plotext 5's log axes crash, see DESIGN.md).
+parameters are plotted as log10 on a linear axis (plotext 5's log axes crash on a redraw).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui_lab.search.space import display
 from tui_lab.events import TrialRecord
-from tui_lab.ui.widgets.charts import run_color, run_style
+from tui_lab.search.space import display
 from tui_lab.ui.sessions.search import SearchSession, short_keys
+from tui_lab.ui.widgets.charts import CHART_FRAME, run_color, run_style
 
 STUDY_MARKERS = ("●", "◆", "▲", "■")  # one per study: they stay apart without colour too
 PRUNED_MARKER = "x"
@@ -33,7 +33,11 @@ def study_marker(index: int) -> str:
 def scored(records: list[TrialRecord]) -> list[TrialRecord]:
     """Trials with a comparable objective value: completed ones (diverged and failed carry the
     worst value as a signal to the sampler, not a score)."""
-    return [r for r in records if r.status == "completed" and r.value is not None and math.isfinite(r.value)]
+    return [
+        r
+        for r in records
+        if r.status == "completed" and r.value is not None and math.isfinite(r.value)
+    ]
 
 
 def best_so_far(records: list[TrialRecord], direction: str) -> tuple[list[float], list[float]]:
@@ -57,13 +61,7 @@ def best_so_far(records: list[TrialRecord], direction: str) -> tuple[list[float]
 class SearchChart(PlotextPlot):
     """A plot redrawn from a session when its trials (or what the chart shows) changed."""
 
-    DEFAULT_CSS = """
-    SearchChart {
-        height: 1fr;
-        min-height: 8;
-        border: round $primary 40%;
-    }
-    """
+    DEFAULT_CSS = f"SearchChart {{ {CHART_FRAME} }}"
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -99,12 +97,21 @@ class TrialsChart(SearchChart):
                 plt.plot(xs, ys, color=run_color(i), marker="braille")
             done = scored(records)
             if done:
-                plt.scatter([r.number for r in done], [r.value for r in done], label=label,
-                            color=run_color(i), marker=study_marker(i))
+                plt.scatter(
+                    [r.number for r in done],
+                    [r.value for r in done],
+                    label=label,
+                    color=run_color(i),
+                    marker=study_marker(i),
+                )
             pruned = [r for r in records if r.status == "pruned" and r.value is not None]
             if pruned:
-                plt.scatter([r.number for r in pruned], [r.value for r in pruned],
-                            color=run_color(i), marker=PRUNED_MARKER)
+                plt.scatter(
+                    [r.number for r in pruned],
+                    [r.value for r in pruned],
+                    color=run_color(i),
+                    marker=PRUNED_MARKER,
+                )
         last = max((r.number for r in session.records.values()), default=0)
         step = max(1, math.ceil((last + 1) / 6))
         plt.xticks(list(range(0, last + 1, step)))  # trial numbers are whole
@@ -135,8 +142,12 @@ class ParamChart(SearchChart):
             self.refresh()
             return
         plt = self.plt
-        points = [(i, r) for i, s in enumerate(session.studies()) for r in scored(session.study_records(s))
-                  if key in r.params]
+        points = [
+            (i, r)
+            for i, s in enumerate(session.studies())
+            for r in scored(session.study_records(s))
+            if key in r.params
+        ]
         values = [r.params[key] for _, r in points]
         if values and all(numeric(v) for v in values):
             log = is_log_scale(session, key, values)
@@ -144,7 +155,9 @@ class ParamChart(SearchChart):
             plt.xlabel(f"log10({key})" if log else key)
         else:
             choices = session.space[key].choices if session.space and key in session.space else None
-            labels = list(dict.fromkeys([display(c) for c in choices or []] + [display(v) for v in values]))
+            labels = list(
+                dict.fromkeys([display(c) for c in choices or []] + [display(v) for v in values])
+            )
             xs = [float(labels.index(display(v))) for v in values]
             plt.xticks(list(range(len(labels))), labels)
             plt.xlim(-0.5, len(labels) - 0.5)
@@ -153,24 +166,20 @@ class ParamChart(SearchChart):
         for i, study in enumerate(studies):
             mine = [(x, r) for x, (j, r) in zip(xs, points, strict=True) if j == i]
             if mine:
-                plt.scatter([x for x, _ in mine], [r.value for _, r in mine],
-                            label=session.labels.get(study, study) if len(studies) > 1 else None,
-                            color=run_color(i), marker=study_marker(i))
+                plt.scatter(
+                    [x for x, _ in mine],
+                    [r.value for _, r in mine],
+                    label=session.labels.get(study, study) if len(studies) > 1 else None,
+                    color=run_color(i),
+                    marker=study_marker(i),
+                )
         self.refresh()
 
 
 class ImportanceBars(Static):
     """Optuna's hyperparameter importance per study as text bars, or why there is none yet."""
 
-    DEFAULT_CSS = """
-    ImportanceBars {
-        height: 1fr;
-        min-height: 8;
-        border: round $primary 40%;
-        padding: 0 1;
-        overflow-y: auto;
-    }
-    """
+    DEFAULT_CSS = f"ImportanceBars {{ {CHART_FRAME} padding: 0 1; overflow-y: auto; }}"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -194,21 +203,31 @@ def bar(fraction: float, width: int) -> str:
 
 def importance_text(session: SearchSession, width: int) -> Text:
     studies = [s for s in session.studies() if s in session.importance]
-    found = [(i, s, session.importance[s].importance) for i, s in enumerate(session.studies())
-             if s in session.importance and session.importance[s].importance]
+    found = [
+        (i, s, session.importance[s].importance)
+        for i, s in enumerate(session.studies())
+        if s in session.importance and session.importance[s].importance
+    ]
     text = Text()
     if not found:
         notes = {session.importance[s].note for s in studies if session.importance[s].note}
-        text.append("Which hyperparameter mattered most, once enough trials finished:\n", style="dim")
+        text.append(
+            "Which hyperparameter mattered most, once enough trials finished:\n", style="dim"
+        )
         text.append("; ".join(sorted(notes)) or "no finished trials yet")
         return text
-    keys = sorted({k for _, _, imp in found for k in imp}, key=lambda k: -max(imp.get(k, 0.0) for _, _, imp in found))
+    keys = sorted(
+        {k for _, _, imp in found for k in imp},
+        key=lambda k: -max(imp.get(k, 0.0) for _, _, imp in found),
+    )
     names = short_keys(keys)
     name_width = min(max(len(n) for n in names.values()), max(8, width // 2))
     bar_width = max(4, width - name_width - 6)
     if len(found) > 1:  # a legend; then one bar per study under each parameter, in this order
         for i, study, _ in found:
-            text.append(f"{study_marker(i)} {session.labels.get(study, study)}  ", style=run_style(i))
+            text.append(
+                f"{study_marker(i)} {session.labels.get(study, study)}  ", style=run_style(i)
+            )
         text.append("\n")
     for key in keys:
         for n, (i, _, imp) in enumerate(found):

@@ -16,7 +16,6 @@ from tui_lab.config import PRUNERS, RunConfig
 from tui_lab.errors import UserError
 from tui_lab.events import SearchPlan
 from tui_lab.ui.model import LabModel
-from tui_lab.ui.widgets.config_panels import FieldRow
 from tui_lab.ui.state.search_draft import (
     METHODS,
     OBJECTIVES,
@@ -26,6 +25,8 @@ from tui_lab.ui.state.search_draft import (
     space_summary,
     space_text,
 )
+from tui_lab.ui.widgets.config_panels import FieldRow
+from tui_lab.ui.widgets.error_box import ErrorBox
 
 NOT_A_SEARCH = (
     "[b]{name}[/b] is not a search.\n\nLoad a search preset (ctrl+o): grid_search, random_search, "
@@ -41,9 +42,6 @@ class SearchEditor(VerticalScroll):
     SearchEditor { padding: 0 1; }
     SearchEditor .space-key { margin-top: 1; }
     SearchEditor #search-budget { height: auto; margin: 1 0; }
-    SearchEditor #search-error {
-        height: auto; background: $error 20%; padding: 0 1; display: none;
-    }
     """
 
     def __init__(self, model: LabModel, *, id: str | None = None) -> None:
@@ -65,30 +63,41 @@ class SearchEditor(VerticalScroll):
             yield Static(NOT_A_SEARCH.format(name=escape(name)), id="search-preset")
             return
         s = draft.search
-        yield Static(f"[b]{escape(draft.preset.name)}[/b]\n{escape(draft.preset.description)}",
-                     id="search-preset")
-        methods = list(dict.fromkeys([*METHODS, method_label(s)]))
-        with FieldRow():
-            yield Label("method")
-            yield Select([(m, m) for m in methods], value=method_label(s), allow_blank=False,
-                         compact=True, id="search-method")
-        with FieldRow():
-            yield Label("trials")
-            yield Input(str(s.n_trials or ""), placeholder="grid size", compact=True, id="search-trials")
-        with FieldRow():
-            yield Label("pruner")
-            yield Select([(p, p) for p in PRUNERS], value=s.pruner, allow_blank=False, compact=True,
-                         id="search-pruner")
-        with FieldRow():
-            yield Label("objective")
-            yield Select([(o, o) for o in OBJECTIVES], value=s.objective, allow_blank=False,
-                         compact=True, id="search-objective")
+        yield Static(
+            f"[b]{escape(draft.preset.name)}[/b]\n{escape(draft.preset.description)}",
+            id="search-preset",
+        )
+        choices = {
+            "method": (list(dict.fromkeys([*METHODS, method_label(s)])), method_label(s)),
+            "trials": None,
+            "pruner": (PRUNERS, s.pruner),
+            "objective": (OBJECTIVES, s.objective),
+        }
+        for setting, options in choices.items():
+            with FieldRow():
+                yield Label(setting)
+                if options is None:
+                    trials = str(s.n_trials or "")
+                    yield Input(trials, placeholder="grid size", compact=True, id="search-trials")
+                else:
+                    names, value = options
+                    yield Select(
+                        [(n, n) for n in names],
+                        value=value,
+                        allow_blank=False,
+                        compact=True,
+                        id=f"search-{setting}",
+                    )
         yield Static(id="search-budget")
         yield Label("[b]Space[/b] (edit as in a preset's \\[search.space])")
         for i, (key, spec) in enumerate(s.space.items()):
-            yield Label(f"{escape(key)}: [dim]{escape(space_summary(spec))}[/]", classes="space-key")
-            yield Input(space_text(spec), name=key, compact=True, classes="space-field", id=f"space-{i}")
-        yield Static(id="search-error")
+            yield Label(
+                f"{escape(key)}: [dim]{escape(space_summary(spec))}[/]", classes="space-key"
+            )
+            yield Input(
+                space_text(spec), name=key, compact=True, classes="space-field", id=f"space-{i}"
+            )
+        yield ErrorBox(id="search-error")
 
     def on_mount(self) -> None:
         self.show_budget()
@@ -105,17 +114,19 @@ class SearchEditor(VerticalScroll):
 
     def _show(self, plans: list[SearchPlan]) -> None:
         assert self.draft is not None
-        self.query_one("#search-budget", Static).update(budget_text(plans, self.draft.search.pruner))
+        self.query_one("#search-budget", Static).update(
+            budget_text(plans, self.draft.search.pruner)
+        )
         self._error(None)
 
     def _error(self, message: str | None) -> None:
-        box = self.query_one("#search-error", Static)
-        box.update(f"[b]✗[/b] {escape(message)}" if message else "")
-        box.display = bool(message)
+        self.query_one(ErrorBox).show(message)
 
     @property
     def invalid(self) -> bool:
-        return bool(self.query(".-invalid")) or any(box.display for box in self.query("#search-error"))
+        return bool(self.query(".-invalid")) or any(
+            box.display for box in self.query("#search-error")
+        )
 
     # ------------------------------------------------------------------ edits
 
@@ -125,8 +136,11 @@ class SearchEditor(VerticalScroll):
         assert draft is not None
         value = str(event.value)
         s = draft.search
-        current = {"search-method": method_label(s), "search-pruner": s.pruner,
-                   "search-objective": s.objective}[event.select.id or ""]
+        current = {
+            "search-method": method_label(s),
+            "search-pruner": s.pruner,
+            "search-objective": s.objective,
+        }[event.select.id or ""]
         if value == current:
             return
         try:
@@ -151,7 +165,9 @@ class SearchEditor(VerticalScroll):
         field, text = event.input, event.value
         key = field.name or ""
         is_trials = field.id == "search-trials"
-        current = str(draft.search.n_trials or "") if is_trials else space_text(draft.search.space[key])
+        current = (
+            str(draft.search.n_trials or "") if is_trials else space_text(draft.search.space[key])
+        )
         try:
             if text.strip() == current:
                 plans = None

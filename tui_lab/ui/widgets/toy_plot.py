@@ -16,11 +16,15 @@ from tui_lab.ui.widgets.charts import run_color, run_marker
 CONTOUR_LEVELS = 12
 
 
-def contour_points(problem: Toy2DProblem, bounds: Bounds, n: int) -> list[tuple[list[float], list[float]]]:
+def contour_points(
+    problem: Toy2DProblem, bounds: Bounds, n: int
+) -> list[tuple[list[float], list[float]]]:
     """Grid cells where f crosses one of a few log-spaced levels: the contour lines as dots."""
     grid = contour_grid(problem.expression, bounds, n)
-    gap = [[math.log10(max(v - problem.f_min, 1e-12)) if math.isfinite(v) else math.nan for v in row]
-           for row in grid.f]
+    gap = [
+        [math.log10(max(v - problem.f_min, 1e-12)) if math.isfinite(v) else math.nan for v in row]
+        for row in grid.f
+    ]
     finite = sorted(v for row in gap for v in row if math.isfinite(v))
     if len(finite) < 2:
         return []
@@ -67,8 +71,15 @@ class ToyPlot(PlotextPlot):
         for xs, ys in self._contour[1]:
             plt.scatter(xs, ys, marker="braille", color="gray")
         for i, (run, path) in enumerate(zip(problem.runs, animation.paths, strict=True)):
-            inside = [p for p in path if bounds[0] <= p.x1 <= bounds[1] and bounds[2] <= p.x2 <= bounds[3]]
+            inside = [
+                p for p in path if bounds[0] <= p.x1 <= bounds[1] and bounds[2] <= p.x2 <= bounds[3]
+            ]
             if inside:
-                plt.plot([p.x1 for p in inside], [p.x2 for p in inside], label=run.label,
-                         color=run_color(i), marker=run_marker(i))
+                plt.plot(
+                    [p.x1 for p in inside],
+                    [p.x2 for p in inside],
+                    label=run.label,
+                    color=run_color(i),
+                    marker=run_marker(i),
+                )
         self.refresh()

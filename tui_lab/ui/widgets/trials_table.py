@@ -7,11 +7,11 @@ from typing import Literal
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui_lab.search.space import display
 from tui_lab.events import TrialRecord
+from tui_lab.search.space import display
+from tui_lab.ui.sessions.search import SearchSession, short_keys, trial_label
 from tui_lab.ui.widgets.charts import run_style
 from tui_lab.ui.widgets.runs_table import STATUS_STYLES
-from tui_lab.ui.sessions.search import SearchSession, short_keys, trial_label
 
 SortKey = Literal["number", "value"]
 SORT_KEYS: tuple[SortKey, ...] = ("number", "value")
@@ -25,8 +25,15 @@ def sort_records(records: list[TrialRecord], by: SortKey, direction: str) -> lis
     if by == "number":
         return sorted(records, key=lambda r: (r.study, r.number))
     sign = -1.0 if direction == "maximize" else 1.0
-    return sorted(records, key=lambda r: (r.value is None or r.status != "completed",
-                                          sign * (r.value or 0.0), r.study, r.number))
+    return sorted(
+        records,
+        key=lambda r: (
+            r.value is None or r.status != "completed",
+            sign * (r.value or 0.0),
+            r.study,
+            r.number,
+        ),
+    )
 
 
 class TrialsTable(DataTable):
@@ -55,7 +62,9 @@ class TrialsTable(DataTable):
     def selected(self) -> tuple[str, int] | None:
         if self.row_count == 0:
             return None
-        return self.keys.get(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or "")
+        return self.keys.get(
+            self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
+        )
 
     def show(self, session: SearchSession) -> None:
         key = (id(session), session.version, self.sort_by)
@@ -84,10 +93,16 @@ class TrialsTable(DataTable):
             self.add_row(
                 Text(mark + trial_label(session.labels, r), style=f"bold {run_style(index)}"),
                 Text(r.status, style=TRIAL_STYLES.get(r.status, "")),
-                "—" if r.value is None or r.status not in ("completed", "pruned") else f"{r.value:.4f}",
+                "—"
+                if r.value is None or r.status not in ("completed", "pruned")
+                else f"{r.value:.4f}",
                 str(r.epochs) if r.epochs else "—",
                 "—" if r.pruned_at is None else str(r.pruned_at),
-                "—" if not r.seconds else f"{r.seconds:.1f}" if r.seconds >= 1 else f"{r.seconds:.2f}",
+                "—"
+                if not r.seconds
+                else f"{r.seconds:.1f}"
+                if r.seconds >= 1
+                else f"{r.seconds:.2f}",
                 *(display(r.params[k]) if k in r.params else "—" for k in params),
                 r.reason,
                 key=row_key,
