@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from tui_lab.config import RunConfig
 from tui_lab.data.tensors import DatasetTensors, load_dataset
 from tui_lab.models.build import Dropout, build_model
-from tui_lab.training.numerics import resolve_numerics
+from tui_lab.training.autotune import choose_numerics
 
 
-def _write_idx(path: Path, tensor: torch.Tensor) -> None:
+def write_idx(path: Path, tensor: torch.Tensor) -> None:
     """The uncompressed IDX file torchvision's MNIST-family datasets read from ``raw/``."""
     header = struct.pack(">I", 0x0800 | tensor.dim()) + struct.pack(
         ">" + "I" * tensor.dim(), *tensor.shape
@@ -72,10 +72,10 @@ class TextbookLoop:
         self._tmp = tempfile.TemporaryDirectory(prefix="tui-lab-b1-")
         raw = Path(self._tmp.name) / "FashionMNIST" / "raw"
         raw.mkdir(parents=True)
-        _write_idx(raw / "train-images-idx3-ubyte", data.train.x.squeeze(1))
-        _write_idx(raw / "train-labels-idx1-ubyte", data.train.y)
-        _write_idx(raw / "t10k-images-idx3-ubyte", data.test.x.squeeze(1))
-        _write_idx(raw / "t10k-labels-idx1-ubyte", data.test.y)
+        write_idx(raw / "train-images-idx3-ubyte", data.train.x.squeeze(1))
+        write_idx(raw / "train-labels-idx1-ubyte", data.train.y)
+        write_idx(raw / "t10k-images-idx3-ubyte", data.test.x.squeeze(1))
+        write_idx(raw / "t10k-labels-idx1-ubyte", data.test.y)
         transform = transforms.Compose(
             [
                 transforms.ToTensor(),
@@ -120,7 +120,7 @@ class HandTunedLoop:
 
     def __init__(self, cfg: RunConfig, data: DatasetTensors, fused: bool = True):
         self.device = torch.device("cpu")
-        numerics = resolve_numerics(cfg, self.device)
+        numerics = choose_numerics(cfg, self.device, data, cfg.training.batch_size)
         self.dtype = numerics.autocast_dtype
         self.channels_last = numerics.channels_last
         self.x, self.y = data.train.x, data.train.y

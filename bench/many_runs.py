@@ -31,8 +31,8 @@ from torch.func import functional_call, stack_module_state, vmap
 from tui_lab.config import RunConfig
 from tui_lab.data.tensors import load_dataset
 from tui_lab.models.build import build_model
+from tui_lab.training.autotune import choose_numerics
 from tui_lab.training.comparison import advance_in_workers
-from tui_lab.training.numerics import resolve_numerics
 from tui_lab.training.run import Run
 
 STEPS = 24
@@ -118,7 +118,7 @@ class BatchedAdamRuns:
         cfg = cfgs[0]
         self.device = torch.device("cpu")
         self.data = load_dataset(cfg.data, self.device)
-        self.numerics = resolve_numerics(cfg, self.device)
+        self.numerics = choose_numerics(cfg, self.device, self.data, cfg.training.batch_size)
         self.batch_size = cfg.training.batch_size
         models = []
         for c in cfgs:

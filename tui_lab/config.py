@@ -31,7 +31,7 @@ from tui_lab.optim.catalog import IMPLS, OPTIMIZERS
 from tui_lab.schedules import SCHEDULES
 from tui_lab.toy_functions import formula_of
 
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # fp16 trains with a gradient scaler
 SEARCH_OBJECTIVES = {"val_acc": "maximize", "val_loss": "minimize"}
 PRUNERS = ("none", "median", "asha", "hyperband")  # search/samplers.py builds each
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?|mps")

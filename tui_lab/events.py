@@ -32,6 +32,7 @@ class RunStarted:
     parameters: int
     device: str
     precision: str
+    numerics: str = ""  # why this precision and layout: as set, or measured fastest here
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import torch
 from formats import write_cifar, write_mnist_family
 
 from tui_lab.config import DataConfig
+from tui_lab.data import files, tensors
 from tui_lab.data.files import availability
 from tui_lab.data.tensors import augment, load_dataset
 from tui_lab.errors import DataError
@@ -138,3 +139,18 @@ def test_debian_fashion_mnist_is_found_without_configuration():
         fh.read(8)
         first = fh.read(1)[0]
     assert int(data.test.y[0]) == first
+
+
+def test_a_dataset_is_decoded_once_and_again_when_its_files_change(tmp_path, monkeypatch):
+    folder = write_mnist_family(tmp_path / "MNIST" / "raw", n_train=120, n_test=20, gz=True)
+    first = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0)
+    calls = []
+    tensors._CACHE.clear()  # the process keeps one loaded dataset; here the files are the point
+    real = files.FORMATS["idx"]
+    monkeypatch.setitem(files.FORMATS, "idx", (real[0], lambda *a: calls.append(a) or real[1](*a)))
+    again = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0)
+    assert calls == [] and torch.equal(first.train.x, again.train.x)  # read from the cache
+    write_mnist_family(folder, n_train=90, n_test=20, gz=True)  # the files were replaced
+    tensors._CACHE.clear()
+    changed = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0)
+    assert len(calls) == 1 and len(changed.train) == 90

@@ -44,11 +44,31 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
 
 
 def test_rows_come_back_with_their_column_types(tmp_path):
-    steps = [{"run": "adam", "step": 20, "epoch": 0.4705882, "loss": 1.5, "lr": 0.001,
-              "samples_per_s": 4000.0, "seconds": 0.3}]  # fmt: skip
-    metrics = [{"run": "adam", "epoch": 1, "step": 43, "train_loss": 1.1, "train_acc": 0.6,
-                "val_loss": None, "val_acc": None, "lr": 0.001, "seconds": 1.0,
-                "epoch_seconds": 1.0}]  # fmt: skip
+    steps = [
+        {
+            "run": "adam",
+            "step": 20,
+            "epoch": 0.4705882,
+            "loss": 1.5,
+            "lr": 0.001,
+            "samples_per_s": 4000.0,
+            "seconds": 0.3,
+        }
+    ]
+    metrics = [
+        {
+            "run": "adam",
+            "epoch": 1,
+            "step": 43,
+            "train_loss": 1.1,
+            "train_acc": 0.6,
+            "val_loss": None,
+            "val_acc": None,
+            "lr": 0.001,
+            "seconds": 1.0,
+            "epoch_seconds": 1.0,
+        }
+    ]
     (tmp_path / "steps.csv").write_text(csv_text(STEPS, steps))
     (tmp_path / "metrics.csv").write_text(csv_text(METRICS, metrics))
     (back,) = read_csv(tmp_path / "steps.csv", STEPS)

@@ -66,20 +66,24 @@ class HeadlessReporter:
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
 
+    def say(self, line: str) -> None:
+        """A line on stderr, above the progress bars when they are shown."""
+        (self.progress.console if self.live else self.err).print(line)
+
     def note(self, text: str) -> None:
-        """A one-off remark on stderr, above the progress bars when they are shown."""
-        (self.progress.console if self.live else self.err).print(f"tui-lab: note: {text}")
+        """A one-off remark."""
+        self.say(f"tui-lab: note: {text}")
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.tasks[event.run] = self.progress.add_task(
                 event.run, total=event.total_steps, info=f"{event.device} {event.precision}"
             )
-            if not self.live:
-                self.err.print(
-                    f"[{event.run}] started on {event.device} ({event.precision}), "
-                    f"{event.parameters:,} parameters, {event.total_steps} steps"
-                )
+            why = f": {event.numerics}" if event.numerics else ""
+            self.say(
+                f"[{event.run}] started on {event.device} ({event.precision}{why}), "
+                f"{event.parameters:,} parameters, {event.total_steps} steps"
+            )
         elif isinstance(event, StepLogged):
             self.progress.update(
                 self.tasks[event.run],
@@ -92,10 +96,7 @@ class HeadlessReporter:
                 f"acc {_pct(event.train_acc)}  val loss {_num(event.val_loss)} "
                 f"acc {_pct(event.val_acc)}  lr {event.lr:.3g}  {event.seconds:.1f}s"
             )
-            if self.live:
-                self.progress.console.print(line)
-            else:
-                self.err.print(line)
+            self.say(line)
         elif isinstance(event, RunFinished):
             if event.run in self.tasks:
                 self.progress.update(
@@ -234,9 +235,6 @@ class SearchReporter(HeadlessReporter):
         self.finished: dict[str, set[int]] = {}
         self.trial_runs: set[str] = set()  # their end is told by the TrialFinished line
 
-    def _say(self, line: str) -> None:
-        (self.progress.console if self.live else self.err).print(line)
-
     def count_finished(self, records: list[TrialRecord]) -> None:
         """Trials finished before a resume count toward the study bars."""
         for r in records:
@@ -255,7 +253,7 @@ class SearchReporter(HeadlessReporter):
                 )
             self.trial_runs.add(event.run)
             again = f" (attempt {event.attempt})" if event.attempt > 1 else ""
-            self._say(f"[{event.run}] {_params(event.params, 100)}{again}")
+            self.say(f"[{event.run}] {_params(event.params, 100)}{again}")
         elif isinstance(event, TrialFinished):
             r = event.record
             plan = self.plans[r.study]
@@ -270,7 +268,7 @@ class SearchReporter(HeadlessReporter):
                 self.progress.remove_task(self.tasks.pop(run))
             score = _pct(r.final.get("val_acc")) if r.history else "—"
             detail = f": {r.reason}" if r.reason else ""
-            self._say(
+            self.say(
                 f"[{run}] {r.status}{detail}  val acc {score}  {r.epochs} epochs {r.seconds:.1f}s"
             )
         elif isinstance(event, StudyFinished):

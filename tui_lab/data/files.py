@@ -10,14 +10,14 @@ import gzip
 import io
 import pickle
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from tui_lab.data.catalog import DATASETS, IDX_FILES, DatasetInfo, default_data_dir
+from tui_lab.data.decoded import Images, decoded
 from tui_lab.errors import DataError
-
-Images = tuple[torch.Tensor, torch.Tensor]  # uint8 (N, C, H, W), int64 (N,)
 
 
 def _open_maybe_gz(path: Path) -> bytes:
@@ -120,12 +120,15 @@ def _find_idx(dirs: list[Path], stem: str) -> Path | None:
     return None
 
 
-def _load_mnist_family(info: DatasetInfo, dirs: list[Path]) -> tuple[Images, Images, str] | None:
-    paths = {key: [_find_idx(dirs, stem) for stem in stems] for key, stems in IDX_FILES.items()}
-    if not all(p for pair in paths.values() for p in pair):
-        return None
-    splits = {}
-    for key, (img_path, lbl_path) in paths.items():
+def _mnist_sources(info: DatasetInfo, dirs: list[Path]) -> list[Path] | None:
+    found = [_find_idx(dirs, stem) for stems in IDX_FILES.values() for stem in stems]
+    paths = [p for p in found if p is not None]
+    return paths if len(paths) == len(found) else None
+
+
+def _decode_mnist(info: DatasetInfo, paths: list[Path]) -> tuple[Images, Images]:
+    splits = []
+    for img_path, lbl_path in (paths[:2], paths[2:]):
         x = read_idx(img_path, 3).unsqueeze(1)
         y = read_idx(lbl_path, 1).to(torch.int64)
         if x.shape[0] != y.shape[0]:
@@ -134,18 +137,39 @@ def _load_mnist_family(info: DatasetInfo, dirs: list[Path]) -> tuple[Images, Ima
             raise DataError(
                 f"{img_path} holds images of shape {tuple(x.shape[1:])}, expected {info.shape}."
             )
-        splits[key] = (x, y)
-    return splits["train"], splits["test"], str(paths["train"][0].parent)
+        splits.append((x, y))
+    return splits[0], splits[1]
 
 
-def _load_cifar(info: DatasetInfo, dirs: list[Path]) -> tuple[Images, Images, str] | None:
-    for d in dirs:
-        names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-        if all((d / n).is_file() for n in names):
-            parts = [read_cifar_batch(d / n) for n in names]
-            train = (torch.cat([p[0] for p in parts[:5]]), torch.cat([p[1] for p in parts[:5]]))
-            return train, parts[5], str(d)
-    return None
+CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+
+
+def _cifar_sources(info: DatasetInfo, dirs: list[Path]) -> list[Path] | None:
+    folder = next((d for d in dirs if all((d / n).is_file() for n in CIFAR_FILES)), None)
+    return [folder / n for n in CIFAR_FILES] if folder else None
+
+
+def _decode_cifar(info: DatasetInfo, paths: list[Path]) -> tuple[Images, Images]:
+    parts = [read_cifar_batch(p) for p in paths]
+    train = (torch.cat([p[0] for p in parts[:5]]), torch.cat([p[1] for p in parts[:5]]))
+    return train, parts[5]
+
+
+Finder = Callable[[DatasetInfo, list[Path]], list[Path] | None]
+Decoder = Callable[[DatasetInfo, list[Path]], tuple[Images, Images]]
+FORMATS: dict[str, tuple[Finder, Decoder]] = {
+    "idx": (_mnist_sources, _decode_mnist),
+    "cifar": (_cifar_sources, _decode_cifar),
+}
+
+
+def _load(info: DatasetInfo, dirs: list[Path]) -> tuple[Images, Images, str] | None:
+    find, decode = FORMATS["cifar" if info.name == "cifar10" else "idx"]
+    sources = find(info, dirs)
+    if sources is None:
+        return None
+    train, test = decoded(sources, lambda: decode(info, sources))
+    return train, test, str(sources[0].parent)
 
 
 _TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -185,8 +209,7 @@ def load_files(
     info: DatasetInfo, data_dir: Path | None, download: bool
 ) -> tuple[Images, Images, str]:
     dirs = candidate_dirs(info, data_dir)
-    loader = _load_cifar if info.name == "cifar10" else _load_mnist_family
-    found = loader(info, dirs)
+    found = _load(info, dirs)
     if found:
         return found
     if not download:
@@ -196,7 +219,7 @@ def load_files(
         _download(info, root)
     except Exception as exc:  # noqa: BLE001 - offline, proxy, disk: all mean "not available"
         raise DataError(_missing_message(info, dirs, f"Downloading failed ({exc}).")) from None
-    found = loader(info, dirs)
+    found = _load(info, dirs)
     if not found:
         raise DataError(_missing_message(info, dirs, "The download did not produce the files."))
     return found

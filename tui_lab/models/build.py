@@ -4,6 +4,7 @@ the dataset, knobs from ``ModelConfig``."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import torch
@@ -119,6 +120,17 @@ BUILDERS: dict[str, Builder] = {
     "mlp": _mlp,
     "logreg": _logreg,
 }
+
+
+_INIT_LOCK = threading.Lock()
+
+
+def build_seeded(cfg, shape: tuple[int, int, int], classes: int, seed: int) -> nn.Module:
+    """``build_model`` with its initial weights drawn from ``seed``: runs set up in parallel
+    threads take turns, since weight init draws from torch's process-wide generator."""
+    with _INIT_LOCK:
+        torch.manual_seed(seed)
+        return build_model(cfg, shape, classes)
 
 
 def build_model(cfg, shape: tuple[int, int, int], classes: int) -> nn.Module:

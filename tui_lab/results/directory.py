@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_lab.errors import ResumeError
-from tui_lab.events import EpochEnded, Event, ExperimentFinished, RunFinished
+from tui_lab.events import EpochEnded, Event, ExperimentFinished, RunFinished, RunStarted
 from tui_lab.results.columns import EXPECTATIONS, METRICS, STEPS, SUMMARY, Columns
 from tui_lab.results.files import atomic_write, csv_text, read_csv
 from tui_lab.results.manifest import now
@@ -37,7 +37,10 @@ class RunDirectory:
         self.recorder = recorder
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, (EpochEnded, RunFinished)):
+        if isinstance(event, RunStarted):  # what each run trains with, and why
+            numerics = self.meta.setdefault("numerics", {})
+            numerics[event.run] = {"precision": event.precision, "why": event.numerics}
+        elif isinstance(event, (EpochEnded, RunFinished)):
             self.write()
         elif isinstance(event, ExperimentFinished):
             self.write(event.status)

@@ -75,10 +75,17 @@ class Comparison:
 
     def prepare(self) -> None:
         """Load data and build every run; a user error (missing data, bad device) is raised
-        here, before any training, so the caller can report it and exit cleanly."""
-        for run in self.runs:
-            if run.parts is None and not run.done:
-                self._guard(run, run.setup, user_errors=True)
+        here, before any training, so the caller can report it and exit cleanly. Each run is
+        set up with the torch threads it will train with (its numerics are timed there)."""
+        _, threads = self.parallelism(len(self.runs))
+        before = torch.get_num_threads()
+        try:
+            for run in self.runs:
+                if run.parts is None and not run.done:
+                    use_threads(run.cfg.training.threads or threads)
+                    self._guard(run, run.setup, user_errors=True)
+        finally:
+            use_threads(before)
 
     def run(self, slice_steps: int | None = None) -> list[RunFinished]:
         """Train every run to its end; returns their results in run order."""

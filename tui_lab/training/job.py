@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tui_lab.config import ExperimentConfig
+from tui_lab.config import ExperimentConfig, RunConfig, apply_overrides
 from tui_lab.errors import ResumeError
 from tui_lab.events import FINAL_STATUSES, Listener, RunFinished, Status
 from tui_lab.results.checks import (
@@ -27,12 +27,22 @@ from tui_lab.results.recorder import ResultsRecorder
 from tui_lab.results.report import comparison_report
 from tui_lab.training.checkpoint import CHECKPOINT_DIR, checkpoint_path, load_checkpoint
 from tui_lab.training.comparison import Comparison
+from tui_lab.training.numerics import PRECISION_DTYPES
 from tui_lab.training.run import Run
 
 KEPT = tuple(s for s in FINAL_STATUSES if s not in ("interrupted", "stopped"))
 
 
 ComparisonOutcome = JobOutcome[RunFinished]
+
+
+def keep_numerics(cfg: RunConfig, label: str) -> RunConfig:
+    """``cfg`` set to train with the numerics a label like ``bf16 channels_last`` names."""
+    precision, *layout = label.split()
+    if precision not in PRECISION_DTYPES:
+        return cfg
+    settings = {"training.precision": precision, "training.channels_last": bool(layout)}
+    return apply_overrides(cfg, settings, where="experiment.json numerics")
 
 
 class ComparisonJob:
@@ -119,7 +129,10 @@ class ComparisonJob:
         self.meta["resumed"] = [*previous.get("resumed", []), now()]
         summary = {r["run"]: r for r in tables["summary"]}
         lines = []
+        numerics = previous.get("numerics", {})
         for run in self.runs:
+            if run.name in numerics:  # the same numbers need the same numerics, measured or not
+                run.cfg = keep_numerics(run.cfg, numerics[run.name].get("precision", ""))
             keep_epoch, keep_step, line = self._resume_run(run, summary.get(run.name))
             lines.append(f"{run.name}: {line}")
             with self.recorder.lock:

@@ -13,6 +13,7 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,14 @@ from tui_lab.events import (
     Status,
     StepLogged,
 )
-from tui_lab.models.build import build_model, count_parameters, use_generator
+from tui_lab.models.build import build_seeded, count_parameters, use_generator
 from tui_lab.optim.build import build_optimizer
 from tui_lab.optim.catalog import OPTIMIZERS
 from tui_lab.schedules import Schedule
+from tui_lab.training.autotune import choose_numerics
 from tui_lab.training.checkpoint import save_checkpoint
-from tui_lab.training.numerics import Numerics, resolve_device, resolve_numerics
+from tui_lab.training.lean import keep_dynamo_unloaded, plain_step
+from tui_lab.training.numerics import Numerics, resolve_device
 
 
 def effective_batch_size(cfg: RunConfig, train_size: int) -> int:
@@ -54,9 +57,6 @@ def effective_batch_size(cfg: RunConfig, train_size: int) -> int:
     if batch == "one":
         return 1
     return min(cfg.training.batch_size, train_size)
-
-
-_INIT_LOCK = threading.Lock()
 
 
 @dataclass
@@ -77,6 +77,8 @@ class RunParts:
     dropout_gen: torch.Generator
     augment: bool
     log_buffer: torch.Tensor  # the logged window's step losses, on the device
+    optimizer_step: Callable[[], None]  # optimizer.step without torch.optim's dynamo wrapper
+    scaler: torch.amp.GradScaler | None  # fp16: the loss scaled against underflow
 
 
 class Run:
@@ -160,20 +162,20 @@ class Run:
         cfg, t = self.cfg, self.cfg.training
         device = resolve_device(t.device)
         data = load_dataset(cfg.data, device)
-        numerics = resolve_numerics(cfg, device)
         n_train = len(data.train)
         batch_size = effective_batch_size(cfg, n_train)
         steps_per_epoch = math.ceil(n_train / batch_size)
         total = steps_per_epoch * t.epochs
-        with _INIT_LOCK:  # weight init draws from torch's global RNG; runs may set up in parallel
-            torch.manual_seed(t.seed)
-            model = build_model(cfg.model, data.shape, data.num_classes)
+        keep_dynamo_unloaded()
+        numerics = choose_numerics(cfg, device, data, batch_size)
+        model = build_seeded(cfg.model, data.shape, data.num_classes, t.seed)
         if numerics.channels_last:
             model = model.to(memory_format=torch.channels_last)
         model = model.to(device)
         hp = cfg.optimizer.hyperparameters()
         dropout_gen = torch.Generator(device).manual_seed(t.seed + 2)
         use_generator(model, dropout_gen)
+        optimizer = build_optimizer(cfg.optimizer.name, model.parameters(), hp, cfg.optimizer.impl)
         self.parts = RunParts(
             device=device,
             data=data,
@@ -182,9 +184,7 @@ class Run:
             steps_per_epoch=steps_per_epoch,
             total_steps=min(total, t.max_steps) if t.max_steps else total,
             model=model,
-            optimizer=build_optimizer(
-                cfg.optimizer.name, model.parameters(), hp, cfg.optimizer.impl
-            ),
+            optimizer=optimizer,
             schedule=Schedule(cfg.schedule, hp["lr"], t.epochs, steps_per_epoch),
             penalized=[p for p in model.parameters() if p.dim() > 1],
             shuffle_gen=torch.Generator().manual_seed(t.seed + 1),
@@ -193,6 +193,8 @@ class Run:
             if cfg.data.augment is not None
             else cfg.data.dataset == "cifar10",
             log_buffer=torch.zeros(t.log_every, device=device),
+            optimizer_step=plain_step(optimizer),
+            scaler=torch.amp.GradScaler(device.type) if numerics.scaled else None,
         )
         self._start_epoch()
         p = self.parts
@@ -206,6 +208,7 @@ class Run:
                 parameters=count_parameters(p.model),
                 device=str(p.device),
                 precision=p.numerics.label,
+                numerics=p.numerics.reason,
             )
         )
         self._set_status("running")
@@ -240,6 +243,7 @@ class Run:
             "dropout_state": p.dropout_gen.get_state(),
             "history": [asdict(e) for e in self.history],
             "observed_losses": list(self.observed_losses),
+            "scaler": p.scaler.state_dict() if p.scaler is not None else None,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -256,6 +260,8 @@ class Run:
         self.best_val_acc, self.epochs_to_target = state["best_val_acc"], state["epochs_to_target"]
         p.shuffle_gen.set_state(state["shuffle_state"])
         p.dropout_gen.set_state(state["dropout_state"])
+        if p.scaler is not None and state.get("scaler"):
+            p.scaler.load_state_dict(state["scaler"])
         self.history = [EpochEnded(**h) for h in state["history"]]
         self.observed_losses = []
         for loss in state["observed_losses"]:
@@ -306,7 +312,7 @@ class Run:
 
     def _train_steps(self, steps: int) -> None:
         p = self._p()
-        model, opt, train = p.model, p.optimizer, p.data.train
+        model, opt, train, step = p.model, p.optimizer, p.data.train, p.optimizer_step
         model.train()
         t0 = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
@@ -332,8 +338,13 @@ class Run:
             penalty = self._penalty()
             total = loss + penalty if penalty is not None else loss
             opt.zero_grad(set_to_none=True)
-            total.backward()
-            opt.step()
+            if p.scaler is None:
+                total.backward()
+                step()
+            else:
+                p.scaler.scale(total).backward()
+                p.scaler.step(opt)
+                p.scaler.update()
             assert self._epoch_correct is not None
             self._epoch_correct += (out.detach().argmax(1) == y).sum()
             self._epoch_seen += y.shape[0]
