@@ -93,6 +93,12 @@ class EngineLoop:
             self.run = Run("bench", self.cfg, 0, lambda event: None)
             self.run.setup()
 
+    def chosen(self) -> str:
+        """The numerics the run trains with."""
+        self.prepare(1)
+        assert self.run is not None and self.run.parts is not None
+        return self.run.parts.numerics.label
+
     def train(self, steps: int) -> int:
         assert self.run is not None and self.run.parts is not None
         self.run.advance(steps)

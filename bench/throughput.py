@@ -90,10 +90,17 @@ def precision_table() -> list[tuple[str, str, str, str]]:
             name: EngineLoop(run_config({**model_set, **option}))
             for name, option in options.items()
         }
+        loops["auto"] = EngineLoop(run_config(model_set))  # the choice measured at setup
         steps = STEPS if "b256" not in model else STEPS // 3
         rates = interleaved(loops, steps, REPS)
+        best = max((n for n in rates if n != "auto"), key=lambda n: rates[n])
+        chosen = loops["auto"].chosen()
+        detail = f"auto took {chosen}: {rates['auto']:.0f} vs {best} {rates[best]:.0f} samples/s"
+        rows.append(
+            ratio_row(f"{model}: auto / fastest", rates["auto"] / rates[best], 0.95, detail)
+        )
         for name, rate in rates.items():
-            if name != "fp32":
+            if name not in ("fp32", "auto"):
                 detail = f"{rate:.0f} vs {rates['fp32']:.0f} samples/s"
                 rows.append(
                     ratio_row(f"{model}: {name} / fp32", rate / rates["fp32"], None, detail)

@@ -196,6 +196,9 @@ class TrainingConfig(Strict):
     l2: float = Field(0.0, ge=0.0, description="L2 penalty weight on all weights")
     precision: Annotated[str, one_of("precision", PRECISIONS)] = "auto"
     channels_last: bool | None = Field(None, description="default: on where it measured faster")
+    cuda_graphs: bool | None = Field(
+        None, description="replay the step as a CUDA graph (default: where it can be captured)"
+    )
     log_every: int = Field(20, ge=1, description="optimizer steps between logged loss points")
     diverge_loss: float = Field(
         1000.0, gt=0.0, description="a step loss above this (or NaN/inf) marks the run diverged"

@@ -52,9 +52,9 @@ from tui_lab.search.study import (
     trial_records,
 )
 from tui_lab.search.trials import TrialLoop
-from tui_lab.search.workers import WorkerSpec, run_in_processes, worker_devices
+from tui_lab.search.workers import WorkerSpec, run_in_processes
 from tui_lab.training.comparison import side_by_side
-from tui_lab.training.numerics import resolve_device
+from tui_lab.training.numerics import gpu_devices, resolve_device
 from tui_lab.training.run import Run
 
 
@@ -149,10 +149,11 @@ class Search:
                 self.search,
                 self.emit,
                 self._stop.is_set,
+                device=device if device != self.base.training.device else None,
                 sampling=sampling,
                 torch_threads=torch_threads if threads > 1 else None,
             )
-            for _ in range(threads)
+            for device in gpu_devices(self.base.training.device, threads)
         ]
         if threads == 1:
             loops[0].run()
@@ -176,7 +177,7 @@ class Search:
 
     def _run_workers(self, plan: SearchPlan) -> None:
         threads = self.base.training.threads or max(1, (os.cpu_count() or 1) // self.workers)
-        devices = worker_devices(self.base.training.device, self.workers)
+        devices = gpu_devices(self.base.training.device, self.workers)
         specs = [
             WorkerSpec(
                 self.cfg, self.overrides, self.storage_url, self.run_dir, plan, device, threads

@@ -44,14 +44,6 @@ class WorkerExit:
     user_error: bool = False
 
 
-def worker_devices(base_device: str, workers: int) -> list[str | None]:
-    """One CUDA device per worker, round-robin, when several exist; else the configured one."""
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    if count > 1 and base_device in ("auto", "cuda"):
-        return [f"cuda:{i % count}" for i in range(workers)]
-    return [None] * workers
-
-
 def worker_main(spec: WorkerSpec, events: Any, stop: Any, parent_pid: int) -> None:
     """A spawned worker: the parent handles Ctrl+C and tells us through ``stop``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

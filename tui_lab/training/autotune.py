@@ -47,7 +47,7 @@ def choose_numerics(
     timings: dict[str, float] = {}
     for option in options:
         best = min(timings.values(), default=None)
-        timings[option.label] = _ms_per_step(cfg, device, data, batch_size, option, best)
+        timings[option.label] = ms_per_step(cfg, device, data, batch_size, option, best)
     choice = min(timings, key=lambda label: timings[label])
     entry = {"choice": choice, "ms_per_step": timings, "measured": now()}
     remember_choice(machine, workload, entry)
@@ -61,7 +61,7 @@ def _timings(entry: dict) -> str:
     )
 
 
-def _ms_per_step(
+def ms_per_step(
     cfg: RunConfig,
     device: torch.device,
     data: DatasetTensors,

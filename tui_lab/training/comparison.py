@@ -22,7 +22,7 @@ import torch
 from tui_lab.config import ExperimentConfig, RunConfig
 from tui_lab.errors import UserError, describe_failure
 from tui_lab.events import Event, ExperimentFinished, Listener, RunFinished, Status
-from tui_lab.training.numerics import resolve_device
+from tui_lab.training.numerics import GPU_WORKERS_PER_DEVICE, gpu_devices, resolve_device
 from tui_lab.training.run import Run
 
 
@@ -37,7 +37,9 @@ class Comparison:
         checkpoint_dir: Path | None = None,
     ):
         self.cfg = cfg
-        self.runs_config: list[tuple[str, RunConfig]] = cfg.resolved_runs(overrides)
+        self.runs_config: list[tuple[str, RunConfig]] = spread_over_gpus(
+            cfg.resolved_runs(overrides)
+        )
         self.listeners: list[Listener] = list(listeners)
         self._emit_lock = threading.RLock()  # listeners see one event at a time
         self._stop = threading.Event()
@@ -133,11 +135,27 @@ class Comparison:
             run.fail(describe_failure(exc))
 
 
+def spread_over_gpus(runs: list[tuple[str, RunConfig]]) -> list[tuple[str, RunConfig]]:
+    """With several GPUs and the device left to tui-lab, the runs take them in turn."""
+    devices = gpu_devices(runs[0][1].training.device, len(runs)) if runs else []
+    return [
+        (name, cfg if cfg.training.device == device else _on(cfg, device))
+        for (name, cfg), device in zip(runs, devices, strict=True)
+    ]
+
+
+def _on(cfg: RunConfig, device: str) -> RunConfig:
+    return cfg.model_copy(update={"training": cfg.training.model_copy(update={"device": device})})
+
+
 def side_by_side(requested: int | None, on_cpu: bool, jobs: int) -> tuple[int, int]:
     """(worker threads, torch threads each) for ``jobs`` runs or trials trained side by side:
-    ``training.workers`` if set, else one worker per core on CPU and a single one on a GPU."""
+    ``training.workers`` if set, else one worker per core on CPU, and on GPUs a few per device
+    (each run steps on its own CUDA stream, so their small kernels overlap on the card)."""
     cores = torch.get_num_threads()
-    workers = requested if requested is not None else (cores if on_cpu else 1)
+    gpus = max(1, torch.cuda.device_count()) if not on_cpu else 0
+    default = cores if on_cpu else GPU_WORKERS_PER_DEVICE * gpus
+    workers = requested if requested is not None else default
     workers = max(1, min(workers, jobs))
     return workers, max(1, cores // workers)
 

@@ -55,6 +55,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def gpu_devices(setting: str, jobs: int) -> list[str]:
+    """The device of each of ``jobs`` runs or trials: round-robin over every visible GPU when
+    the setting lets tui-lab choose (auto, cuda) and there are several; else the setting."""
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count > 1 and setting in ("auto", "cuda"):
+        return [f"cuda:{i % count}" for i in range(jobs)]
+    return [setting] * jobs
+
+
+GPU_WORKERS_PER_DEVICE = 4  # runs whose steps are in flight on one GPU at once
+
+
 def cpu_supports_bf16() -> bool:
     return bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
 

@@ -45,6 +45,14 @@ from tui_lab.optim.catalog import OPTIMIZERS
 from tui_lab.schedules import Schedule
 from tui_lab.training.autotune import choose_numerics
 from tui_lab.training.checkpoint import save_checkpoint
+from tui_lab.training.graphed import (
+    WARMUP_STEPS,
+    GraphedStep,
+    Step,
+    current_lr,
+    graph_refusal,
+    set_lr,
+)
 from tui_lab.training.lean import keep_dynamo_unloaded, plain_step
 from tui_lab.training.numerics import Numerics, resolve_device
 
@@ -79,6 +87,8 @@ class RunParts:
     log_buffer: torch.Tensor  # the logged window's step losses, on the device
     optimizer_step: Callable[[], None]  # optimizer.step without torch.optim's dynamo wrapper
     scaler: torch.amp.GradScaler | None  # fp16: the loss scaled against underflow
+    stream: torch.cuda.Stream | None  # CUDA: the run's own stream, so runs overlap on one GPU
+    train_step: Step  # batch indices → (loss, correct count), eager or a replayed CUDA graph
 
 
 class Run:
@@ -195,9 +205,18 @@ class Run:
             log_buffer=torch.zeros(t.log_every, device=device),
             optimizer_step=plain_step(optimizer),
             scaler=torch.amp.GradScaler(device.type) if numerics.scaled else None,
+            stream=torch.cuda.Stream(device) if device.type == "cuda" else None,
+            train_step=self._eager_step,
         )
-        self._start_epoch()
         p = self.parts
+        refusal = graph_refusal(cfg, device, p.augment, numerics.scaled)
+        if refusal is None:
+            p.train_step = GraphedStep(
+                self._eager_step, optimizer, batch_size, device, [dropout_gen]
+            )
+        if p.stream is not None:
+            p.stream.wait_stream(torch.cuda.current_stream(device))  # the data is uploaded
+        self._start_epoch()
         self.emit(
             RunStarted(
                 run=self.name,
@@ -208,7 +227,12 @@ class Run:
                 parameters=count_parameters(p.model),
                 device=str(p.device),
                 precision=p.numerics.label,
-                numerics=p.numerics.reason,
+                numerics=p.numerics.reason
+                + (
+                    ""
+                    if refusal
+                    else f"; the step replays a CUDA graph from step {WARMUP_STEPS + 1}"
+                ),
             )
         )
         self._set_status("running")
@@ -278,11 +302,12 @@ class Run:
         return normalize(xb, p.data, p.numerics.channels_last)
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """Mixed precision; its cast cache is off on CUDA, where a graph may capture the step."""
         p = self._p()
         dtype = p.numerics.autocast_dtype
         if dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(p.device.type, dtype=dtype)
+        return torch.autocast(p.device.type, dtype=dtype, cache_enabled=p.device.type != "cuda")
 
     def _penalty(self) -> torch.Tensor | None:
         t, p = self.cfg.training, self._p()
@@ -307,15 +332,35 @@ class Run:
             self._set_status("paused")
             return True
         self._set_status("running")
-        self._train_steps(steps)
+        stream = self.parts.stream if self.parts is not None else None
+        with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
+            self._train_steps(steps)
         return not self.done
+
+    def _eager_step(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimizer step on the batch ``idx``: (its loss, how many it got right)."""
+        p = self._p()
+        x, y = self._inputs(p.data.train.x[idx]), p.data.train.y[idx]
+        with self._autocast():
+            out = p.model(x)
+            loss = F.cross_entropy(out, y)
+        penalty = self._penalty()
+        total = loss + penalty if penalty is not None else loss
+        p.optimizer.zero_grad(set_to_none=True)
+        if p.scaler is None:
+            total.backward()
+            p.optimizer_step()
+        else:
+            p.scaler.scale(total).backward()
+            p.scaler.step(p.optimizer)
+            p.scaler.update()
+        return loss.detach(), (out.detach().argmax(1) == y).sum()
 
     def _train_steps(self, steps: int) -> None:
         p = self._p()
-        model, opt, train, step = p.model, p.optimizer, p.data.train, p.optimizer_step
-        model.train()
+        p.model.train()
         t0 = time.perf_counter()
-        lr = opt.param_groups[0]["lr"]
+        lr = current_lr(p.optimizer)
         for _ in range(steps):
             if self._stop.is_set() or self.step >= p.total_steps:
                 break
@@ -329,29 +374,16 @@ class Run:
             new_lr = p.schedule.lr(self.step)
             if new_lr != lr:
                 lr = new_lr
-                for group in opt.param_groups:
-                    group["lr"] = lr
-            x, y = self._inputs(train.x[idx]), train.y[idx]
-            with self._autocast():
-                out = model(x)
-                loss = F.cross_entropy(out, y)
-            penalty = self._penalty()
-            total = loss + penalty if penalty is not None else loss
-            opt.zero_grad(set_to_none=True)
-            if p.scaler is None:
-                total.backward()
-                step()
-            else:
-                p.scaler.scale(total).backward()
-                p.scaler.step(opt)
-                p.scaler.update()
+                set_lr(p.optimizer, lr)
+            loss, correct = p.train_step(idx)
+            n = idx.shape[0]
             assert self._epoch_correct is not None
-            self._epoch_correct += (out.detach().argmax(1) == y).sum()
-            self._epoch_seen += y.shape[0]
-            p.log_buffer[self._log_fill] = loss.detach()
-            self._log_sizes.append(y.shape[0])
+            self._epoch_correct += correct
+            self._epoch_seen += n
+            p.log_buffer[self._log_fill] = loss
+            self._log_sizes.append(n)
             self._log_fill += 1
-            self._log_samples += y.shape[0]
+            self._log_samples += n
             self.step += 1
             if self._log_fill == len(p.log_buffer):
                 self._epoch_t += time.perf_counter() - t0
@@ -421,7 +453,7 @@ class Run:
         p = self._p()
         if t0 is not None:
             self._epoch_t += time.perf_counter() - t0
-        if self._log_fill and not self._flush_log(p.optimizer.param_groups[0]["lr"]):
+        if self._log_fill and not self._flush_log(current_lr(p.optimizer)):
             return
         if self._epoch_seen == 0 or self._epoch_correct is None:
             return
@@ -445,7 +477,7 @@ class Run:
             train_acc=train_acc,
             val_loss=val_loss,
             val_acc=val_acc,
-            lr=p.optimizer.param_groups[0]["lr"],
+            lr=current_lr(p.optimizer),
             seconds=self.seconds,
             epoch_seconds=self._epoch_t,
         )
