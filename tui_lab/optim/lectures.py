@@ -44,6 +44,12 @@ class LectureOptimizer(torch.optim.Optimizer):
         raise NotImplementedError
 
     @torch.no_grad()
+    def iterate(self, p: Tensor) -> Tensor:
+        """The lecture's θ for parameter ``p``: what the lecture's update writes, drawn and
+        exported as the path. Most rules keep θ in the parameter itself."""
+        return p.detach().clone()
+
+    @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore
         loss = None
         if closure is not None:
@@ -112,6 +118,13 @@ class LectureNesterov(LectureOptimizer):
     buffers = ("v",)
 
     hyperparameters = ("lr", "momentum")
+
+    @torch.no_grad()
+    def iterate(self, p: Tensor) -> Tensor:
+        """θ = φ + γ·v: the parameter holds the look-ahead point φ."""
+        v = self.state[p].get("v")
+        gamma = next(g["momentum"] for g in self.param_groups if any(q is p for q in g["params"]))
+        return p.detach().clone() if v is None else p.detach() + gamma * v
 
     def update(self, p: Tensor, g: Tensor, state: State, group: Group) -> None:
         v, gamma = state["v"], group["momentum"]

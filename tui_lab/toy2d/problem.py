@@ -32,6 +32,7 @@ import torch
 from tui_lab.config import Toy2DConfig, Toy2DRun
 from tui_lab.expressions import Formula
 from tui_lab.optim.build import build_optimizer
+from tui_lab.optim.lectures import LectureOptimizer
 from tui_lab.toy_functions import LECTURE, Bounds, builtin, formula_of
 
 DIVERGENCE_FACTOR = 1e6
@@ -178,15 +179,20 @@ class Trajectory:
 
 
 def walk(problem: Toy2DProblem, run: Toy2DRun) -> Iterator[Point]:
-    """The optimizer's path from the start, one point per step (computed when asked for)."""
+    """The optimizer's path from the start, one point per step (computed when asked for): the
+    lecture's iterate θ_t and f(θ_t). (For Nesterov the gradient is taken at the look-ahead
+    point the parameter holds, and θ_t is recovered from it: see ``LectureNesterov``.)"""
     xy = torch.tensor(problem.start, dtype=torch.float64, requires_grad=True)
     optimizer = build_optimizer(run.optimizer, [xy], run.hyperparameters(), "lecture")
+    assert isinstance(optimizer, LectureOptimizer)
     for step in range(problem.steps + 1):
         optimizer.zero_grad()
         with torch.enable_grad():  # the caller may iterate under no_grad (a UI timer)
             value = problem.expression(xy[0], xy[1])
-        x1, x2 = xy.detach().tolist()
-        point = Point(step, x1, x2, float(value.detach()))
+        theta = optimizer.iterate(xy)
+        x1, x2 = theta.tolist()
+        f = float(value.detach()) if torch.equal(theta, xy.detach()) else problem.f(x1, x2)
+        point = Point(step, x1, x2, f)
         yield point
         if step == problem.steps or problem.diverged(point):
             return
