@@ -103,6 +103,18 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
             "--data-dir",
         ),
         (["--headless", "--epochs", "zero"], "--epochs"),
+        (["--headless", "--epochs", "0"], "--epochs 0: "),
+        (["--headless", "--max-steps", "0"], "--max-steps 0: "),
+        (["--headless", "--set", "optimizer.lr", "0.1"], "write --set optimizer.lr=0.1"),
+        (["--headless", "--set", 'optimizer={name="sgd"}'], "'optimizer' is a section"),
+        (["--headless", "--set", "training=5"], "'training' is a section"),
+        (["--headless", "--set", "model.filters=" + "[" * 5000 + "]" * 5000], "nested too"),
+        (["--headless", "--set", "training.batch_size=true"], "training.batch_size"),
+        (["--headless", "--set", "schedule.warmup_epochs=inf"], "finite"),
+        (["--headless", "--workers", "0"], "--workers"),
+        (["--headless", "--workers", "100000"], "--workers"),
+        (["--headless", "--preset", "/dev/null"], "not a regular file"),
+        (["--headless", "--preset", "/"], "is a directory"),
     ],
 )
 def test_bad_input_is_one_paragraph_and_exit_2(args, needle):
@@ -156,3 +168,10 @@ def test_a_busy_cpu_gets_a_hint_to_use_fewer_threads_only_when_it_applies():
         assert busy_cpu_hint(three, load=1.5) is None  # side by side, one thread each already
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_fifo_as_preset_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "preset.toml"
+    os.mkfifo(fifo)
+    proc = cli("--headless", "--preset", str(fifo))  # would block forever reading it
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
