@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import TINY_CNN, as_sets, rows
+from support import TINY_CNN, TINY_MLP, as_sets, rows
 
 from tui_lab.cli.args import build_parser, overrides_from_args
 from tui_lab.cli.main import main
@@ -235,6 +235,39 @@ def test_full_disk_while_exporting_names_the_path_and_keeps_finished_files(
     assert "No space left on device" in err and str(out) in err and "Traceback" not in err
     assert len(rows(out / "metrics.csv")) >= 1
     assert not list(out.glob(".*.tmp"))
+
+
+def test_full_disk_while_checkpointing_stops_resumably_and_keeps_complete_files(
+    tmp_path, monkeypatch, capsys
+):
+    """The big checkpoint is what no longer fits: its temporary is removed, so the small files
+    still record why the runs stopped, and the resume continues once there is room."""
+    from tui_lab.results import files
+
+    real_fsync, checkpoints = os.fsync, []
+
+    def fsync(fd):
+        if ".pt." in os.readlink(f"/proc/self/fd/{fd}"):
+            checkpoints.append(fd)
+            if len(checkpoints) > 3:  # each run's first checkpoint fits, the next one not
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    out = tmp_path / "o"
+    args = ["--preset", "adam_vs_sgd", "--export", "csv", "--checkpoint", "--epochs", "4"]
+    assert main([*args, "--out", str(out), *as_sets(TINY_MLP)]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and ".pt" in err and "Traceback" not in err
+    meta = json.loads((out / "experiment.json").read_text())
+    assert meta["status"] == "stopped" and "No space left" in meta["error"]
+    summary = rows(out / "summary.csv")
+    assert {r["run"] for r in summary} == {"adam", "rmsprop", "sgd_momentum"}
+    assert {r["status"] for r in summary} == {"stopped"}
+    assert not list(out.glob("**/.*.tmp"))
+    monkeypatch.setattr(files.os, "fsync", real_fsync)  # room again
+    assert main(["--resume", str(out)]) == 0
+    assert {r["status"] for r in rows(out / "summary.csv")} == {"completed"}
 
 
 def test_no_code_path_evaluates_text_as_python():

@@ -10,12 +10,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pydantic import ValidationError
-
 from tui_lab.cli.args import build_parser, overrides_from_args
 from tui_lab.cli.exits import ExitCode
-from tui_lab.config import ExperimentConfig, describe_validation
-from tui_lab.errors import ConfigError, UserError
+from tui_lab.config import ExperimentConfig
+from tui_lab.errors import ConfigError, ResumeError, UserError
 from tui_lab.presets import load_preset
 
 
@@ -89,21 +87,25 @@ def _without_serve(argv: list[str]) -> list[str]:
 def _resume_arguments(
     args: Any, overrides: dict[str, Any]
 ) -> tuple[ExperimentConfig, dict[str, Any]]:
-    """--resume DIR: the experiment, overrides and format recorded in DIR (new --set wins)."""
-    from tui_lab.errors import ResumeError
+    """--resume DIR: the experiment, overrides and format recorded in DIR (new --set may only
+    say where and how it trains)."""
     from tui_lab.results.directory import read_previous
+    from tui_lab.results.manifest import resumed_experiment
 
-    fmt, meta, _ = read_previous(args.resume)
-    if "experiment_config" not in meta:
-        raise ResumeError(f"{args.resume}/experiment.json has no experiment_config; cannot resume.")
     if args.preset:
         raise ConfigError("--resume continues the experiment recorded in DIR; drop --preset.")
-    try:
-        cfg = ExperimentConfig.model_validate(meta["experiment_config"])
-    except ValidationError as exc:
-        raise ResumeError(describe_validation(exc, f"{args.resume}/experiment.json")) from None
-    args.export, args.out = args.export or fmt, args.resume
-    return cfg, {**meta.get("overrides", {}), **overrides}
+    if not args.resume.is_dir():
+        raise ResumeError(
+            f"--resume {args.resume}: no such directory. Pass the --out directory of an earlier "
+            "--export run."
+        )
+    fmt, meta, _ = read_previous(args.resume)
+    if args.export not in (None, fmt):
+        raise ConfigError(
+            f"--resume {args.resume} continues a --export {fmt} run; drop --export {args.export}."
+        )
+    args.export = fmt
+    return resumed_experiment(meta, overrides, str(args.resume))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ A checkpoint holds tensors and plain values only and is loaded with
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import torch
 
 from tui_lab.errors import ResumeError
-from tui_lab.results.files import atomic_path
+from tui_lab.results.files import atomic_write, write_error
 
 CHECKPOINT_DIR = "checkpoints"
 
@@ -23,11 +24,17 @@ def checkpoint_path(directory: Path, run_name: str) -> Path:
 
 
 def save_checkpoint(directory: Path, run_name: str, state: dict[str, Any]) -> Path:
-    """Write ``state`` as the run's checkpoint (temp file + rename: never half a checkpoint)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write ``state`` as the run's checkpoint (temp file + rename: never half a checkpoint).
+    It is serialized in memory first, so a full disk is an ``ExportError`` naming the file,
+    not a torch writer's enforce message."""
     path = checkpoint_path(directory, run_name)
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    atomic_write(path, buffer.getvalue())
     return path
 
 
