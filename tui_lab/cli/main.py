@@ -7,26 +7,65 @@ argument errors answer without loading them. Exit codes: see cli/exits.py.
 
 from __future__ import annotations
 
+import os
+import resource
 import sys
+import traceback
 from typing import Any
 
 from tui_lab.cli.args import build_parser, overrides_from_args
 from tui_lab.cli.exits import ExitCode
 from tui_lab.config import ExperimentConfig
-from tui_lab.errors import ConfigError, ResumeError, UserError
+from tui_lab.errors import ConfigError, ResumeError, UserError, describe_failure, out_of_memory
 from tui_lab.presets import load_preset
+
+DEBUG_ENV = "TUI_LAB_DEBUG"
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The one error boundary: a user error is one paragraph and exit 2, anything else one
+    paragraph and exit 1 (a run's own failure is recorded in its results before it gets here);
+    ``TUI_LAB_DEBUG=1`` adds the traceback."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         return _main(argv)
     except UserError as exc:
+        _debug_traceback()
         print(f"tui-lab: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("tui-lab: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except ImportError as exc:
+        _debug_traceback()
+        print(f"tui-lab: error: {_import_failure(exc)}", file=sys.stderr)
+        return ExitCode.FAILED
+    except Exception as exc:  # noqa: BLE001 - the one boundary: never a bare traceback
+        _debug_traceback()
+        bug = f" This is a bug: run again with {DEBUG_ENV}=1 for the traceback and report it."
+        print(
+            f"tui-lab: error: tui-lab failed ({describe_failure(exc)}). Result files already "
+            f"written are complete.{'' if out_of_memory(exc) else bug}",
+            file=sys.stderr,
+        )
+        return ExitCode.FAILED
+
+
+def _debug_traceback() -> None:
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        traceback.print_exc()
+
+
+def _import_failure(exc: ImportError) -> str:
+    """A library that cannot load: under a low memory limit torch's own import fails."""
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    memory = (
+        f"; this process may use at most {limit / 2**30:.1f} GiB of address space (ulimit -v), "
+        "too little for PyTorch: raise the limit (4 GiB or more) and run again"
+        if limit != resource.RLIM_INFINITY
+        else "; if memory is short, free some, else reinstall tui-lab's dependencies"
+    )
+    return f"a library could not be loaded ({type(exc).__name__}: {str(exc)[:300]}){memory}."
 
 
 def _main(argv: list[str]) -> int:
