@@ -206,6 +206,15 @@ DAMAGE = {
         "run,status\nadam\n"
     ),
     "NUL in a cell": lambda out: (out / "steps.csv").write_bytes(b"run,step\nadam,\x00\n"),
+    "steps.csv cut short": lambda out: (out / "steps.csv").write_text(
+        (out / "steps.csv").read_text()[:-30]
+    ),
+    "a column renamed": lambda out: (out / "metrics.csv").write_text(
+        (out / "metrics.csv").read_text().replace("val_acc", "val_acx", 1)
+    ),
+    "checkpoint bytes damaged": lambda out: (out / "checkpoints" / "adam.pt").write_bytes(
+        b"\x00" + (out / "checkpoints" / "adam.pt").read_bytes()[1:]
+    ),
     "bare tensor checkpoint": _bare_tensor,
     "checkpoint step a string": _string_step,
 }
@@ -216,8 +225,9 @@ def test_a_damaged_directory_is_one_paragraph_and_exit_2(copy, capsys, damage):
     rewrite_csv(copy / "summary.csv", lambda r: {**r, "status": "interrupted"})
     DAMAGE[damage](copy)
     assert main(["--resume", str(copy)]) == 2
-    *_, err = capsys.readouterr().err.splitlines()  # after any "[run] started" of the console
-    assert err.startswith("tui-lab: error:") and str(copy) in err, err
+    said = capsys.readouterr().err
+    *_, err = said.splitlines()  # after any "[run] started" of the console
+    assert err.startswith("tui-lab: error:") and str(copy) in err, said
 
 
 def test_a_damaged_json_export_is_one_paragraph_and_exit_2(tmp_path, capsys):

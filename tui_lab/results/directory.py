@@ -99,7 +99,8 @@ def read_previous(out_dir: Path) -> tuple[str, dict[str, Any], dict[str, list[di
             raise TypeError(f"the experiment record is a {type(meta).__name__}, not an object")
         for name, keys in REQUIRED.items():
             for row in tables[name]:
-                missing = [k for k in keys if row.get(k) is None]
+                missing = [k for k in TABLES[name] if k not in row]
+                missing += [k for k in keys if row.get(k) is None]
                 if missing:
                     raise ValueError(f"a row of {name} has no {', '.join(missing)}: {row}")
         return fmt, meta, tables

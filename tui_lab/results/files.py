@@ -92,8 +92,15 @@ def _cell(value: Any) -> Any:
 
 
 def read_csv(path: Path, columns: Columns) -> list[dict[str, Any]]:
-    """The rows of a result file, typed by its columns ([] when the file does not exist)."""
+    """The rows of a result file, typed by its columns ([] when the file does not exist); a
+    row with more or fewer cells than the header (a file cut short) is a ValueError."""
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as fh:
-        return [columns.typed(row) for row in csv.DictReader(fh)]
+        reader = csv.DictReader(fh)
+        rows = []
+        for row in reader:
+            if None in row or None in row.values():
+                raise ValueError(f"line {reader.line_num} of {path.name} is cut short or too long")
+            rows.append(columns.typed(row))
+        return rows

@@ -42,8 +42,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the same user problem
+        first = (str(exc).strip().splitlines() or [""])[0][:200]  # torch's run many lines long
         raise ResumeError(
-            f"Checkpoint {path} cannot be loaded ({type(exc).__name__}: {exc}). Delete it to "
+            f"Checkpoint {path} cannot be loaded ({type(exc).__name__}: {first}). Delete it to "
             "restart that run from scratch, or resume from another directory."
         ) from None
     if not isinstance(state, dict):
