@@ -73,6 +73,8 @@ class RunDirectory:
         self.written.clear()
 
 
+# experiment.json keys of the jobs that are not comparisons (search/files.py, toy2d/files.py)
+OTHER_JOBS = {"search": "search", "toy2d": "2-D toy problem"}
 # the cells a resume relies on, per table: a row without them is damaged
 REQUIRED = {"metrics": ("run", "epoch"), "steps": ("run", "step"), "summary": ("run", "status")}
 
@@ -81,22 +83,30 @@ def read_previous(out_dir: Path) -> tuple[str, dict[str, Any], dict[str, list[di
     """(format, experiment.json content, tables) of an earlier, possibly interrupted, export;
     a ResumeError naming the damage when a file cannot be what tui-lab wrote."""
     try:
+        payload: Any = None
         if (out_dir / "results.json").exists():
             payload = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
-            tables = {k: [TABLES[k].typed(r) for r in payload.get(k, [])] for k in REQUIRED}
             fmt, meta = "json", payload["experiment"]
+        elif (out_dir / "experiment.json").exists():
+            fmt, meta = "csv", json.loads((out_dir / "experiment.json").read_text("utf-8"))
         else:
-            meta_path = out_dir / "experiment.json"
-            if not meta_path.exists():
-                raise ResumeError(
-                    f"{out_dir} holds no experiment.json or results.json, so it is not a tui-lab "
-                    "out directory that can be resumed. Pass the --out directory of an earlier "
-                    "--export run."
-                )
-            tables = {k: read_csv(out_dir / f"{k}.csv", TABLES[k]) for k in REQUIRED}
-            fmt, meta = "csv", json.loads(meta_path.read_text(encoding="utf-8"))
+            raise ResumeError(
+                f"{out_dir} holds no experiment.json or results.json, so it is not a tui-lab out "
+                "directory that can be resumed. Pass the --out directory of an earlier --export "
+                "run."
+            )
         if not isinstance(meta, dict):
             raise TypeError(f"the experiment record is a {type(meta).__name__}, not an object")
+        other = next((kind for key, kind in OTHER_JOBS.items() if key in meta), None)
+        if other is not None:
+            raise ResumeError(
+                f"{out_dir} holds a {other}; --resume continues an interrupted comparison. "
+                "Run the search's or toy problem's command again instead."
+            )
+        if payload is not None:
+            tables = {k: [TABLES[k].typed(r) for r in payload.get(k, [])] for k in REQUIRED}
+        else:
+            tables = {k: read_csv(out_dir / f"{k}.csv", TABLES[k]) for k in REQUIRED}
         for name, keys in REQUIRED.items():
             for row in tables[name]:
                 missing = [k for k in TABLES[name] if k not in row]
