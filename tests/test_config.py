@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tui_lab.config import ExperimentConfig, RunConfig, apply_overrides, parse_value
@@ -145,3 +147,49 @@ def test_unknown_preset_field_is_an_error(tmp_path):
     bad.write_text("[base.training]\nepochs = 2\nlearning_rate = 0.1\n")
     with pytest.raises(ConfigError, match="base.training.learning_rate"):
         load_preset(str(bad))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("schedule.warmup_epochs", math.inf, "finite"),
+        ("schedule.decay", math.inf, "finite"),
+        ("schedule.eta_min", math.nan, "finite"),
+        ("schedule.max_lr", math.inf, "finite"),
+        ("schedule.t_mult", math.inf, "finite"),
+        ("training.l1", math.inf, "finite"),
+        ("training.l2", math.inf, "finite"),
+        ("training.diverge_loss", math.inf, "finite"),
+        ("optimizer.lr", math.nan, "finite"),
+        ("schedule.step_size", 1e-320, "greater than or equal to"),
+        ("schedule.cycle_epochs", 1e-320, "greater than or equal to"),
+        ("schedule.t_0", 1e-320, "greater than or equal to"),
+        ("schedule.t_mult", 1e300, "less than or equal to"),
+        ("schedule.d", 1e300, "less than or equal to"),
+        ("training.batch_size", True, "valid integer"),
+        ("training.epochs", 2.0, "valid integer"),
+        ("optimizer.lr", True, "valid number"),
+        ("model.filters", [True, 8], "valid integer"),
+    ],
+)
+def test_values_that_would_fail_the_run_are_refused_at_validation(key, value, needle):
+    with pytest.raises(ConfigError, match=needle) as err:
+        apply_overrides(RunConfig(), {key: value}, where="--set")
+    assert key in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("key", ["optimizer", "training", "schedule"])
+@pytest.mark.parametrize("value", [{"name": "sgd"}, 5, "x"])
+def test_a_whole_section_in_set_is_refused_naming_its_fields(key, value):
+    cfg = load_preset("adam_vs_sgd")
+    with pytest.raises(ConfigError, match=f"'{key}' is a section.*--set {key}\\."):
+        cfg.resolved_runs({key: value})
+
+
+def test_deeply_nested_set_values_are_one_short_paragraph():
+    with pytest.raises(ConfigError, match="nested too deeply") as err:
+        parse_value("[" * 5000 + "]" * 5000)
+    assert len(str(err.value)) < 300
+    with pytest.raises(ConfigError) as err:
+        apply_overrides(RunConfig(), {"model.filters": "[" * 3000}, where="--set")
+    assert len(str(err.value)) < 300  # the refused value is quoted back cut short

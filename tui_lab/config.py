@@ -18,6 +18,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
@@ -35,6 +37,10 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # fp16 trains with a gradient sca
 SEARCH_OBJECTIVES = {"val_acc": "maximize", "val_loss": "minimize"}
 PRUNERS = ("none", "median", "asha", "hyperband")  # search/samplers.py builds each
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?|mps")
+MAX_EPOCHS = 10_000
+# A schedule's period in epochs: far below one step is meaningless, and t / 1e-320 overflows.
+Epochs = Annotated[StrictFloat, Field(ge=1e-6, le=MAX_EPOCHS)]
+SHOWN_INPUT = 60  # characters of a refused value quoted back in an error
 
 
 def _filled(defaults: dict[str, Any], settings: BaseModel) -> dict[str, Any]:
@@ -79,9 +85,11 @@ ScheduleName = Annotated[str, one_of("schedule", SCHEDULES)]
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors: a typo in a preset must not be silently ignored."""
+    """Unknown keys are errors: a typo in a preset must not be silently ignored. Numbers are
+    finite (inf or nan is never a sensible setting), and counts and rates take numbers only
+    (``StrictInt``/``StrictFloat``: ``true`` is not 1)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Registered(Strict):
@@ -99,14 +107,14 @@ class Registered(Strict):
 class DataConfig(Strict):
     dataset: DatasetName = "fashion_mnist"
     data_dir: Path | None = None
-    val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
-    subset: int | None = Field(None, ge=1, description="use only this many training images")
-    test_subset: int | None = Field(None, ge=1, description="use only this many test images")
+    val_fraction: StrictFloat = Field(0.1, ge=0.0, lt=1.0)
+    subset: StrictInt | None = Field(None, ge=1, description="use only this many training images")
+    test_subset: StrictInt | None = Field(None, ge=1, description="use only this many test images")
     augment: bool | None = Field(None, description="random crop + flip; default: on for cifar10")
     download: bool = True
-    synthetic_shape: tuple[int, int, int] = (1, 28, 28)
-    synthetic_classes: int = Field(10, ge=2, le=1000)
-    synthetic_size: int = Field(6000, ge=20)
+    synthetic_shape: tuple[StrictInt, StrictInt, StrictInt] = (1, 28, 28)
+    synthetic_classes: StrictInt = Field(10, ge=2, le=1000)
+    synthetic_size: StrictInt = Field(6000, ge=20)
 
     @field_validator("synthetic_shape")
     @classmethod
@@ -118,11 +126,11 @@ class DataConfig(Strict):
 
 class ModelConfig(Strict):
     arch: ArchName = "baseline_cnn"
-    filters: list[int] = Field(default_factory=lambda: [32, 64])
-    kernel_size: int = Field(3, ge=1, le=15)
-    dropout: float = Field(0.25, ge=0.0, lt=1.0)
-    hidden: int = Field(128, ge=1, le=65536, description="units of the hidden layer(s)")
-    hidden_layers: int = Field(1, ge=0, le=8, description="hidden layers of the MLP")
+    filters: list[StrictInt] = Field(default_factory=lambda: [32, 64])
+    kernel_size: StrictInt = Field(3, ge=1, le=15)
+    dropout: StrictFloat = Field(0.25, ge=0.0, lt=1.0)
+    hidden: StrictInt = Field(128, ge=1, le=65536, description="units of the hidden layer(s)")
+    hidden_layers: StrictInt = Field(1, ge=0, le=8, description="hidden layers of the MLP")
 
     @field_validator("filters")
     @classmethod
@@ -136,13 +144,13 @@ class Hyperparameters(Strict):
     """The optimizer hyperparameters a run may set; None takes the optimizer's lecture default
     (optim/catalog.py), and one the optimizer does not read is refused."""
 
-    lr: float | None = Field(None, gt=0.0, le=1000.0, description="learning rate η (α)")
-    momentum: float | None = Field(None, ge=0.0, lt=1.0, description="momentum γ")
-    beta1: float | None = Field(None, ge=0.0, lt=1.0)
-    beta2: float | None = Field(None, ge=0.0, lt=1.0)
-    eps: float | None = Field(None, gt=0.0, lt=1.0)
-    rho: float | None = Field(None, ge=0.0, lt=1.0, description="decay γ of RMSprop/Adadelta")
-    weight_decay: float | None = Field(None, ge=0.0, lt=1.0)
+    lr: StrictFloat | None = Field(None, gt=0.0, le=1000.0, description="learning rate η (α)")
+    momentum: StrictFloat | None = Field(None, ge=0.0, lt=1.0, description="momentum γ")
+    beta1: StrictFloat | None = Field(None, ge=0.0, lt=1.0)
+    beta2: StrictFloat | None = Field(None, ge=0.0, lt=1.0)
+    eps: StrictFloat | None = Field(None, gt=0.0, lt=1.0)
+    rho: StrictFloat | None = Field(None, ge=0.0, lt=1.0, description="decay γ of RMSprop/Adadelta")
+    weight_decay: StrictFloat | None = Field(None, ge=0.0, lt=1.0)
 
 
 class OptimizerConfig(Hyperparameters, Registered):
@@ -152,7 +160,7 @@ class OptimizerConfig(Hyperparameters, Registered):
 
     name: OptimizerName = "adam"
     impl: Annotated[str, one_of("implementation", IMPLS)] = "torch"
-    lr: float | None = Field(None, gt=0.0, le=100.0, description="learning rate η (α)")
+    lr: StrictFloat | None = Field(None, gt=0.0, le=100.0, description="learning rate η (α)")
 
     def hyperparameters(self) -> dict[str, float]:
         return self.settings()
@@ -167,47 +175,53 @@ class ScheduleConfig(Registered):
     per: Literal["epoch", "step"] | None = Field(
         None, description="lr update cadence; default per step for cyclical, one-cycle, restarts"
     )
-    warmup_epochs: float = Field(0.0, ge=0.0, description="linear warm-up in front of any schedule")
-    gamma: float | None = Field(None, gt=0.0, le=1.0, description="decay factor (step/exp)")
-    step_size: float | None = Field(None, gt=0.0, description="epochs between step decays")
-    decay: float | None = Field(None, ge=0.0, description="decr of α0/(1+decr·epoch)")
-    d: float | None = Field(None, gt=0.0, description="d of d^epoch·α0 and d·α0/√epoch")
-    t_max: float | None = Field(None, gt=0.0, description="cosine period in epochs (default: all)")
-    t_0: float | None = Field(None, gt=0.0, description="first restart period in epochs")
-    t_mult: float | None = Field(None, ge=1.0)
-    eta_min: float | None = Field(None, ge=0.0, description="lowest learning rate")
-    max_lr: float | None = Field(None, gt=0.0, description="peak lr of cyclical / one-cycle")
-    cycle_epochs: float | None = Field(None, gt=0.0, description="half-cycle length (cyclical)")
-    pct_start: float | None = Field(None, gt=0.0, lt=1.0)
-    factor: float | None = Field(None, gt=0.0, lt=1.0, description="plateau reduction factor")
-    patience: int | None = Field(None, ge=0)
+    warmup_epochs: StrictFloat = Field(
+        0.0, ge=0.0, le=MAX_EPOCHS, description="linear warm-up in front of any schedule"
+    )
+    gamma: StrictFloat | None = Field(None, gt=0.0, le=1.0, description="decay factor (step/exp)")
+    step_size: Epochs | None = Field(None, description="epochs between step decays")
+    decay: StrictFloat | None = Field(None, ge=0.0, description="decr of α0/(1+decr·epoch)")
+    d: StrictFloat | None = Field(
+        None, gt=0.0, le=1.0, description="decay d of d^epoch·α0 and d·α0/√epoch"
+    )
+    t_max: Epochs | None = Field(None, description="cosine period in epochs (default: all)")
+    t_0: Epochs | None = Field(None, description="first restart period in epochs")
+    t_mult: StrictFloat | None = Field(None, ge=1.0, le=100.0, description="period growth")
+    eta_min: StrictFloat | None = Field(None, ge=0.0, le=100.0, description="lowest learning rate")
+    max_lr: StrictFloat | None = Field(
+        None, gt=0.0, le=100.0, description="peak lr of cyclical / one-cycle"
+    )
+    cycle_epochs: Epochs | None = Field(None, description="half-cycle length (cyclical)")
+    pct_start: StrictFloat | None = Field(None, gt=0.0, lt=1.0)
+    factor: StrictFloat | None = Field(None, gt=0.0, lt=1.0, description="plateau reduction factor")
+    patience: StrictInt | None = Field(None, ge=0)
 
     def parameters(self) -> dict[str, Any]:
         return self.settings()
 
 
 class TrainingConfig(Strict):
-    epochs: int = Field(3, ge=1, le=10_000)
-    batch_size: int = Field(64, ge=1, le=1_000_000)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    epochs: StrictInt = Field(3, ge=1, le=MAX_EPOCHS)
+    batch_size: StrictInt = Field(64, ge=1, le=1_000_000)
+    seed: StrictInt = Field(0, ge=0, le=2**32 - 1)
     device: str = "auto"
-    max_steps: int | None = Field(None, ge=1, description="cap on optimizer steps per run")
-    l1: float = Field(0.0, ge=0.0, description="L1 penalty weight on all weights")
-    l2: float = Field(0.0, ge=0.0, description="L2 penalty weight on all weights")
+    max_steps: StrictInt | None = Field(None, ge=1, description="cap on optimizer steps per run")
+    l1: StrictFloat = Field(0.0, ge=0.0, description="L1 penalty weight on all weights")
+    l2: StrictFloat = Field(0.0, ge=0.0, description="L2 penalty weight on all weights")
     precision: Annotated[str, one_of("precision", PRECISIONS)] = "auto"
     channels_last: bool | None = Field(None, description="default: on where it measured faster")
     cuda_graphs: bool | None = Field(
         None, description="replay the step as a CUDA graph (default: where it can be captured)"
     )
-    log_every: int = Field(20, ge=1, description="optimizer steps between logged loss points")
-    diverge_loss: float = Field(
+    log_every: StrictInt = Field(20, ge=1, description="optimizer steps between logged loss points")
+    diverge_loss: StrictFloat = Field(
         1000.0, gt=0.0, description="a step loss above this (or NaN/inf) marks the run diverged"
     )
-    target_acc: float = Field(0.85, gt=0.0, le=1.0, description="for 'epochs to target'")
-    eval_batch_size: int = Field(1024, ge=1)
+    target_acc: StrictFloat = Field(0.85, gt=0.0, le=1.0, description="for 'epochs to target'")
+    eval_batch_size: StrictInt = Field(1024, ge=1)
     checkpoint: bool = False
-    threads: int | None = Field(None, ge=1, le=1024, description="torch CPU threads")
-    workers: int | None = Field(
+    threads: StrictInt | None = Field(None, ge=1, le=1024, description="torch CPU threads")
+    workers: StrictInt | None = Field(
         None,
         ge=1,
         le=1024,
@@ -292,11 +306,13 @@ class Toy2DConfig(Strict):
     function: Annotated[str, parsed_by(formula_of)] = Field(
         "lecture", description="a built-in name or an expression in x1, x2"
     )
-    start: tuple[float, float] | None = None
-    steps: int | None = Field(None, ge=1, le=10_000)
-    tolerance: float = Field(1e-3, gt=0.0, description="converged once |f − f_min| < tolerance")
-    f_min: float | None = Field(None, description="the function's minimum value (default 0)")
-    bounds: tuple[float, float, float, float] | None = Field(
+    start: tuple[StrictFloat, StrictFloat] | None = None
+    steps: StrictInt | None = Field(None, ge=1, le=10_000)
+    tolerance: StrictFloat = Field(
+        1e-3, gt=0.0, description="converged once |f − f_min| < tolerance"
+    )
+    f_min: StrictFloat | None = Field(None, description="the function's minimum value (default 0)")
+    bounds: tuple[StrictFloat, StrictFloat, StrictFloat, StrictFloat] | None = Field(
         None, description="contour view: x1_min, x1_max, x2_min, x2_max"
     )
     runs: list[Toy2DRun] = Field(default_factory=list)
@@ -349,11 +365,11 @@ class ParamSpace(Strict):
 
     type: Literal["categorical", "int", "float"]
     choices: list[Any] | None = Field(None, min_length=1)
-    low: float | None = None
-    high: float | None = None
+    low: StrictFloat | None = None
+    high: StrictFloat | None = None
     log: bool = False
-    step: float | None = Field(None, gt=0.0)
-    grid: list[float] | None = Field(None, min_length=1)
+    step: StrictFloat | None = Field(None, gt=0.0)
+    grid: list[StrictFloat] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> ParamSpace:
@@ -399,12 +415,18 @@ class SearchConfig(Strict):
 
     method: SearchMethod | list[SearchMethod] = "random"
     bayes: Literal["tpe", "gp"] = Field("tpe", description="Optuna's model behind method=bayes")
-    n_trials: int | None = Field(None, ge=1, le=100_000, description="default: the grid's size")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds the samplers")
-    startup_trials: int = Field(5, ge=0, description="random trials before the Bayesian model")
+    n_trials: StrictInt | None = Field(
+        None, ge=1, le=100_000, description="default: the grid's size"
+    )
+    seed: StrictInt = Field(0, ge=0, le=2**32 - 1, description="seeds the samplers")
+    startup_trials: StrictInt = Field(
+        5, ge=0, description="random trials before the Bayesian model"
+    )
     space: dict[str, ParamSpace] = Field(min_length=1)
     pruner: Annotated[str, one_of("pruner", PRUNERS)] = "none"
-    pruner_warmup_epochs: int = Field(1, ge=0, description="epochs before a trial may be pruned")
+    pruner_warmup_epochs: StrictInt = Field(
+        1, ge=0, description="epochs before a trial may be pruned"
+    )
     objective: Annotated[str, one_of("objective", SEARCH_OBJECTIVES)] = "val_acc"
 
     @field_validator("method")
@@ -524,6 +546,17 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:  # tomllib recurses once per bracket
+        raise ConfigError(
+            f"--set value {_shown(text)} is nested too deeply to be a setting; settings hold "
+            "numbers, strings or flat lists such as [32, 64]."
+        ) from None
+
+
+def _shown(value: Any) -> str:
+    """A value quoted back in an error, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_INPUT else text[: SHOWN_INPUT - 1] + "…"
 
 
 def apply_overrides(cfg: RunConfig, overrides: dict[str, Any], where: str) -> RunConfig:
@@ -543,11 +576,22 @@ def apply_overrides(cfg: RunConfig, overrides: dict[str, Any], where: str) -> Ru
                     f"Valid fields there: {valid}."
                 )
             if i == len(parts) - 1:
+                if _is_section(fields[part].annotation):
+                    example = next(iter(fields[part].annotation.model_fields))
+                    raise ConfigError(
+                        f"{where}: {key!r} is a section, not a setting; set its fields one by "
+                        f"one, e.g. --set {key}.{example}=... (valid fields: "
+                        f"{', '.join(fields[part].annotation.model_fields)})."
+                    )
                 node[part] = value
             else:
                 node = node[part]
                 model = fields[part].annotation
     return validate_run(data, where)
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def validate_run(data: dict[str, Any], where: str) -> RunConfig:
@@ -566,6 +610,6 @@ def describe_validation(exc: ValidationError, where: str) -> str:
         if err["type"] == "extra_forbidden":
             msg = "is not a known setting (check the spelling; see --help or the README)"
         given = err.get("input")
-        shown = "" if err["type"] in ("extra_forbidden", "missing") else f" (got {given!r})"
+        shown = "" if err["type"] in ("extra_forbidden", "missing") else f" (got {_shown(given)})"
         lines.append(f"{loc}{shown}: {msg}")
     return f"{where}: invalid configuration — " + "; ".join(lines) + "."

@@ -10,7 +10,14 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-MEMORY_WORDS = ("out of memory", "cannot allocate memory", "bad_alloc", "memoryerror")
+# how torch, the C++ runtime and Python word it per device and allocator
+MEMORY_WORDS = (
+    "out of memory",
+    "cannot allocate memory",  # "[enforce fail at alloc_cpu.cpp] ... Cannot allocate memory"
+    "can't allocate memory",
+    "bad_alloc",  # std::bad_alloc
+    "memoryerror",
+)
 
 
 class UserError(Exception):
@@ -37,11 +44,17 @@ class ResumeError(UserError):
     """A directory that cannot be resumed (not a tui-lab out dir, corrupt checkpoint)."""
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says the machine ran out of memory."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(word in text for word in MEMORY_WORDS)
+
+
 def describe_failure(exc: BaseException) -> str:
     """``Type: message (at file:line)``, at most about 500 characters, with a hint when the
-    machine ran out of memory (torch words this differently per device and allocator)."""
+    machine ran out of memory."""
     text = f"{type(exc).__name__}: {exc}"
-    if any(word in text.lower() for word in MEMORY_WORDS):
+    if out_of_memory(exc):
         text += " — out of memory: lower training.batch_size or use a smaller model."
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""

@@ -73,6 +73,12 @@ def load_preset(name_or_path: str) -> ExperimentConfig:
             f"Unknown preset {name_or_path!r}.{hint} Run `tui-lab --list-presets` to see the "
             f"presets ({len(files)} available), or pass the path of a .toml preset file."
         )
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a FIFO, device or socket)"
+        raise ConfigError(
+            f"Preset {path} is {kind}; pass a preset name (see --list-presets) or the path of "
+            "a .toml preset file."
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -103,6 +103,18 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
             "--data-dir",
         ),
         (["--headless", "--epochs", "zero"], "--epochs"),
+        (["--headless", "--epochs", "0"], "--epochs 0: "),
+        (["--headless", "--max-steps", "0"], "--max-steps 0: "),
+        (["--headless", "--set", "optimizer.lr", "0.1"], "write --set optimizer.lr=0.1"),
+        (["--headless", "--set", 'optimizer={name="sgd"}'], "'optimizer' is a section"),
+        (["--headless", "--set", "training=5"], "'training' is a section"),
+        (["--headless", "--set", "model.filters=" + "[" * 5000 + "]" * 5000], "nested too"),
+        (["--headless", "--set", "training.batch_size=true"], "training.batch_size"),
+        (["--headless", "--set", "schedule.warmup_epochs=inf"], "finite"),
+        (["--headless", "--workers", "0"], "--workers"),
+        (["--headless", "--workers", "100000"], "--workers"),
+        (["--headless", "--preset", "/dev/null"], "not a regular file"),
+        (["--headless", "--preset", "/"], "is a directory"),
     ],
 )
 def test_bad_input_is_one_paragraph_and_exit_2(args, needle):
@@ -156,3 +168,42 @@ def test_a_busy_cpu_gets_a_hint_to_use_fewer_threads_only_when_it_applies():
         assert busy_cpu_hint(three, load=1.5) is None  # side by side, one thread each already
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_fifo_as_preset_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "preset.toml"
+    os.mkfifo(fifo)
+    proc = cli("--headless", "--preset", str(fifo))  # would block forever reading it
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
+
+
+def test_a_preset_named_like_a_path_still_writes_under_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("../../../escaped", str(tmp_path / "absolute")):
+        preset = tmp_path / "p.toml"
+        preset.write_text(f'name = "{name}"\n')
+        assert main(["--preset", str(preset), "--export", "csv", "--max-steps", "3", *SYNTH]) == 0
+    made = sorted(p.relative_to(tmp_path).parts[:1] for p in tmp_path.rglob("summary.csv"))
+    assert made == [("runs",), ("runs",)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml", "runs"]
+
+
+def test_checks_are_refused_before_training_or_decided_after_it(tmp_path, capsys):
+    preset = tmp_path / "p.toml"
+    preset.write_text('[[expect]]\ntext = "typo"\ncheck = "run(\'adam\').test_acc > scor(1)"\n')
+    out = tmp_path / "refused"
+    assert main(["--preset", str(preset), "--export", "csv", "--out", str(out), *SYNTH]) == 2
+    assert "unknown function 'scor'" in capsys.readouterr().err and not out.exists()
+    checks = ["'a' < 1", "run('adam') > 1", "min(1) > 0", "abs('a') > 1", "'a' * 10 < 'b'"]
+    preset.write_text("".join(f'[[expect]]\ntext = "t"\ncheck = "{c}"\n' for c in checks))
+    out = tmp_path / "decided"
+    argv = ["--preset", str(preset), "--export", "csv", "--max-steps", "3", "--out", str(out)]
+    assert main([*argv, *SYNTH]) == 0
+    assert [r["result"] for r in rows(out / "expectations.csv")] == ["undecided"] * 5
+    assert "undecided" in (out / "report.md").read_text()
+
+
+def test_an_out_path_that_is_a_device_is_exit_2():
+    proc = cli("--export", "csv", "--out", "/dev/null", "--max-steps", "1", *SYNTH)
+    assert proc.returncode == 2 and "not a directory" in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

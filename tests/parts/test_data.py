@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
 from pathlib import Path
 
@@ -80,6 +81,29 @@ def test_truncated_gz_is_a_clear_error(tmp_path):
     target.write_bytes(target.read_bytes()[:200])
     with pytest.raises(DataError, match="train-images-idx3-ubyte.gz"):
         load(dataset="mnist", data_dir=tmp_path)
+
+
+def test_a_bit_flipped_gz_is_a_clear_error(tmp_path):
+    """A flipped bit inside the deflate stream is a zlib.error, not an OSError."""
+    folder = write_mnist_family(tmp_path / "MNIST" / "raw", gz=True)
+    target = folder / "train-images-idx3-ubyte.gz"
+    raw = bytearray(target.read_bytes())
+    for i in range(20, 60):
+        raw[i] ^= 0xFF
+    target.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz.*corrupt"):
+        load(dataset="mnist", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["empty", "missing", "a file"])
+def test_a_named_data_dir_is_never_silently_replaced_by_another_copy(tmp_path, kind):
+    """The default data dir holds MNIST; a --data-dir without it is an error, not a fallback."""
+    write_mnist_family(Path(os.environ["TUI_LAB_DATA"]) / "MNIST" / "raw")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "a file").write_text("x")
+    with pytest.raises(DataError, match=str(tmp_path / kind)):
+        load(dataset="mnist", data_dir=tmp_path / kind)
+    assert load(dataset="mnist").train.x.shape[1:] == (1, 28, 28)  # found where not named
 
 
 def test_wrong_magic_number_is_a_clear_error(tmp_path):

@@ -4,7 +4,6 @@ column's type (a resume must not turn a fractional epoch into a whole one)."""
 from __future__ import annotations
 
 import errno
-import os
 import stat
 import subprocess
 import sys
@@ -13,8 +12,8 @@ import pytest
 
 from tui_lab.errors import ExportError
 from tui_lab.results import files
-from tui_lab.results.columns import METRICS, STEPS
-from tui_lab.results.files import atomic_write, csv_text, prepare_out_dir, read_csv
+from tui_lab.results.columns import METRICS, STEPS, read_cell
+from tui_lab.results.files import atomic_write, csv_text, read_csv
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -84,13 +83,7 @@ def test_a_damaged_cell_is_an_error_not_a_wrong_number(tmp_path):
         read_csv(tmp_path / "metrics.csv", METRICS)
 
 
-def test_an_out_dir_with_results_is_never_reused_unless_resuming(tmp_path):
-    out = tmp_path / "out"
-    prepare_out_dir(out)
-    (out / "summary.csv").write_text("run\n")
-    (out / ".summary.csv.x.tmp").write_text("half")  # a kill mid-write
-    with pytest.raises(ExportError, match="never overwrites"):
-        prepare_out_dir(out)
-    prepare_out_dir(out, resume=True)
-    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]
-    assert os.access(out, os.W_OK)
+@pytest.mark.parametrize(("value", "kind"), [(True, int), ([1], float), ({}, int), (3, str)])
+def test_a_json_cell_of_the_wrong_kind_is_an_error(value, kind):
+    with pytest.raises(ValueError, match="is not"):
+        read_cell(value, kind)

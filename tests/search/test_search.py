@@ -336,7 +336,10 @@ def test_kill_9_mid_search_then_the_same_command_resumes(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
-        trials = journal_study(journal, "tiny_search").trials if journal.exists() else []
+        try:  # the journal file exists a moment before the study's first record
+            trials = journal_study(journal, "tiny_search").trials
+        except (FileNotFoundError, KeyError):
+            trials = []
         if not trials:
             continue
         running = trials[-1].state.name == "RUNNING" and "worker" in trials[-1].user_attrs

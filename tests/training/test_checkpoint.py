@@ -79,3 +79,27 @@ def test_checkpoints_hold_only_tensors_and_plain_values(tmp_path):
         "shuffle_state",
         "dropout_state",
     }
+
+
+def test_a_run_loaded_after_its_last_epoch_only_finishes(tmp_path):
+    """Killed during the final test evaluation: the last checkpoint is there, the end is not.
+    Loaded again, the run evaluates and finishes at once, as the uninterrupted one did."""
+    whole: list = []
+    finished = make_run(whole, tmp_path)
+    while finished.advance(10):
+        pass
+    events: list = []
+    again = make_run(events)
+    again.load_state(load_checkpoint(checkpoint_path(tmp_path, "adam")))
+    assert again.advance(10) is False
+    assert again.result is not None and finished.result is not None
+    assert (again.result.status, again.result.steps) == ("completed", finished.result.steps)
+    assert again.result.test_acc == finished.result.test_acc
+    assert not any(isinstance(e, EpochEnded) for e in events)
+
+
+def test_a_run_that_fails_before_setup_records_the_failure():
+    run = Run("adam", apply_overrides(RunConfig(), CFG, "test"), 0, [].append)
+    run.fail("DataError: the data is gone")
+    assert run.result is not None and run.result.status == "failed"
+    assert run.result.error == "DataError: the data is gone" and run.result.epochs == 0

@@ -21,7 +21,9 @@ cfg = ExperimentConfig.model_validate({{"name": "t", "runs": [{{"name": "r", "se
     "training.device": "cpu", "training.epochs": 1, "training.checkpoint": True}}}}]}})
 import tempfile, pathlib
 out = pathlib.Path(tempfile.mkdtemp())
-ComparisonJob(cfg, command=["t"], out_dir=out, fmt="csv").run()
+job = ComparisonJob(cfg, command=["t"], fmt="csv")
+job.write_into(out)
+job.run()
 print("torch._dynamo" in sys.modules)
 """
 

@@ -6,17 +6,62 @@ No torch here: ``--help``, ``--version`` and argument errors answer at once.
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from tui_lab import __version__
-from tui_lab.config import parse_value
+from tui_lab.config import RunConfig, apply_overrides, parse_value
 from tui_lab.errors import ConfigError
+
+# the options that stand for one dotted key each (``--epochs 3`` is ``--set training.epochs=3``)
+SHORTCUTS = {
+    "device": "training.device",
+    "epochs": "training.epochs",
+    "max_steps": "training.max_steps",
+    "seed": "training.seed",
+    "data_dir": "data.data_dir",
+}
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{message}. Run `tui-lab --help` for the options.")
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> argparse.Namespace:
+        """As argparse, but ``--set optimizer.lr 0.1`` (a space for the ``=``) is named."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            split = next((s for s in parsed.sets if "=" not in s), None)
+            if split is not None:
+                raise ConfigError(
+                    f"--set {split} {extra[0]}: a --set pair is joined by '=', not a space; "
+                    f"write --set {split.strip()}={extra[0]}."
+                )
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+
+WORKERS_PER_CORE = 4
+
+
+def worker_count(text: str) -> int:
+    """--workers N: 1 to 4 per CPU core. Each worker is a process with its own copy of torch
+    and the data; beyond a few per core they only wait for each other."""
+    most = WORKERS_PER_CORE * len(os.sched_getaffinity(0))
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= most:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a worker count: give 1 to {most} ({WORKERS_PER_CORE} per CPU "
+            "core at most; each worker process trains one trial at a time)"
+        )
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--storage", metavar="URL", help="search: Optuna storage URL (e.g. postgresql://...)"
     )
     p.add_argument("--study", metavar="NAME", help="search: study name shared by several processes")
-    p.add_argument("--workers", type=int, metavar="N", help="search: concurrent trial processes")
+    p.add_argument(
+        "--workers", type=worker_count, metavar="N", help="search: concurrent trial processes"
+    )
     p.add_argument(
         "--serve",
         metavar="[HOST:]PORT",
@@ -89,12 +136,11 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
                 "(keys are dotted paths like training.batch_size)."
             )
         out[key] = parse_value(value.strip())
-    shortcuts = {
-        "training.device": args.device,
-        "training.epochs": args.epochs,
-        "training.max_steps": args.max_steps,
-        "training.seed": args.seed,
-        "data.data_dir": str(args.data_dir) if args.data_dir else None,
-    }
-    out.update({k: v for k, v in shortcuts.items() if v is not None})
+    for option, key in SHORTCUTS.items():
+        value = getattr(args, option)
+        if value is not None:
+            value = str(value) if isinstance(value, Path) else value
+            flag = "--" + option.replace("_", "-")
+            apply_overrides(RunConfig(), {key: value}, where=f"{flag} {value}")  # names the option
+            out[key] = value
     return out

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from tui_lab.cli.console import HeadlessReporter
 from tui_lab.cli.exits import ExitCode, interruptible
 from tui_lab.config import ExperimentConfig
-from tui_lab.results.files import default_out_dir, prepare_out_dir
+from tui_lab.results.out_dir import claim_out_dir
 from tui_lab.training.comparison import Comparison
 from tui_lab.training.job import ComparisonJob
 
@@ -18,16 +19,18 @@ from tui_lab.training.job import ComparisonJob
 def run_comparison(
     cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]
 ) -> int:
-    out_dir = None
-    if args.export:
-        out_dir = prepare_out_dir(args.out or default_out_dir(cfg.name), resume=bool(args.resume))
     reporter = HeadlessReporter(cfg.name)
-    job = ComparisonJob(
-        cfg, overrides, command=command, out_dir=out_dir, fmt=args.export, listeners=[reporter]
-    )
-    if args.resume:
-        for line in job.resume():
+    job = ComparisonJob(cfg, overrides, command=command, fmt=args.export, listeners=[reporter])
+    if not args.export:
+        return _train(job, reporter, None)
+    resume = args.resume is not None
+    with claim_out_dir(args.resume or args.out, cfg.name, resume=resume) as out:
+        for line in job.write_into(out.path, resume=resume):
             print(f"tui-lab: {line}", file=sys.stderr)
+        return _train(job, reporter, out.path)
+
+
+def _train(job: ComparisonJob, reporter: HeadlessReporter, out_dir: Path | None) -> int:
     with interruptible(job.stop) as interrupted, reporter:
         job.prepare()  # a user error (missing data) ends here, before any note
         if (hint := busy_cpu_hint(job.comparison)) is not None:

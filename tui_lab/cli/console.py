@@ -281,8 +281,9 @@ class SearchReporter(HeadlessReporter):
             super().__call__(event)
 
 
-def print_search_plan(plans: list[SearchPlan], storage: str, run_dir: Path) -> None:
-    """The budget before launch: trials × epochs per study."""
+def print_search_plan(plans: list[SearchPlan], storage: str, run_dir: Path | None) -> None:
+    """The budget before launch: trials × epochs per study, the storage and the directory
+    (None: --headless writes none)."""
     console = Console(stderr=True, highlight=False)
     for p in plans:
         cells = " (every cell of the grid)" if p.cells else ""
@@ -290,7 +291,8 @@ def print_search_plan(plans: list[SearchPlan], storage: str, run_dir: Path) -> N
             f"[bold]{p.method}[/] search: {p.n_trials} trials{cells} × up to {p.epochs} "
             f"epochs = {p.budget_epochs} trial-epochs · study {escape(p.study)}"
         )
-    console.print(f"storage: {escape(storage)} · run directory {run_dir}/")
+    where = f"run directory {run_dir}/" if run_dir else "no files written (--headless)"
+    console.print(f"storage: {escape(storage)} · {where}")
 
 
 def search_top_table(outcome: SearchOutcome, top: int = 5) -> Table:

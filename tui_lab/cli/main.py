@@ -7,28 +7,65 @@ argument errors answer without loading them. Exit codes: see cli/exits.py.
 
 from __future__ import annotations
 
+import os
+import resource
 import sys
+import traceback
 from typing import Any
-
-from pydantic import ValidationError
 
 from tui_lab.cli.args import build_parser, overrides_from_args
 from tui_lab.cli.exits import ExitCode
-from tui_lab.config import ExperimentConfig, describe_validation
-from tui_lab.errors import ConfigError, UserError
+from tui_lab.config import ExperimentConfig
+from tui_lab.errors import ConfigError, ResumeError, UserError, describe_failure, out_of_memory
 from tui_lab.presets import load_preset
+
+DEBUG_ENV = "TUI_LAB_DEBUG"
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The one error boundary: a user error is one paragraph and exit 2, anything else one
+    paragraph and exit 1 (a run's own failure is recorded in its results before it gets here);
+    ``TUI_LAB_DEBUG=1`` adds the traceback."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         return _main(argv)
     except UserError as exc:
+        _debug_traceback()
         print(f"tui-lab: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("tui-lab: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except ImportError as exc:
+        _debug_traceback()
+        print(f"tui-lab: error: {_import_failure(exc)}", file=sys.stderr)
+        return ExitCode.FAILED
+    except Exception as exc:  # noqa: BLE001 - the one boundary: never a bare traceback
+        _debug_traceback()
+        bug = f" This is a bug: run again with {DEBUG_ENV}=1 for the traceback and report it."
+        print(
+            f"tui-lab: error: tui-lab failed ({describe_failure(exc)}). Result files already "
+            f"written are complete.{'' if out_of_memory(exc) else bug}",
+            file=sys.stderr,
+        )
+        return ExitCode.FAILED
+
+
+def _debug_traceback() -> None:
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        traceback.print_exc()
+
+
+def _import_failure(exc: ImportError) -> str:
+    """A library that cannot load: under a low memory limit torch's own import fails."""
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    memory = (
+        f"; this process may use at most {limit / 2**30:.1f} GiB of address space (ulimit -v), "
+        "too little for PyTorch: raise the limit (4 GiB or more) and run again"
+        if limit != resource.RLIM_INFINITY
+        else "; if memory is short, free some, else reinstall tui-lab's dependencies"
+    )
+    return f"a library could not be loaded ({type(exc).__name__}: {str(exc)[:300]}){memory}."
 
 
 def _main(argv: list[str]) -> int:
@@ -89,21 +126,25 @@ def _without_serve(argv: list[str]) -> list[str]:
 def _resume_arguments(
     args: Any, overrides: dict[str, Any]
 ) -> tuple[ExperimentConfig, dict[str, Any]]:
-    """--resume DIR: the experiment, overrides and format recorded in DIR (new --set wins)."""
-    from tui_lab.errors import ResumeError
+    """--resume DIR: the experiment, overrides and format recorded in DIR (new --set may only
+    say where and how it trains)."""
     from tui_lab.results.directory import read_previous
+    from tui_lab.results.manifest import resumed_experiment
 
-    fmt, meta, _ = read_previous(args.resume)
-    if "experiment_config" not in meta:
-        raise ResumeError(f"{args.resume}/experiment.json has no experiment_config; cannot resume.")
     if args.preset:
         raise ConfigError("--resume continues the experiment recorded in DIR; drop --preset.")
-    try:
-        cfg = ExperimentConfig.model_validate(meta["experiment_config"])
-    except ValidationError as exc:
-        raise ResumeError(describe_validation(exc, f"{args.resume}/experiment.json")) from None
-    args.export, args.out = args.export or fmt, args.resume
-    return cfg, {**meta.get("overrides", {}), **overrides}
+    if not args.resume.is_dir():
+        raise ResumeError(
+            f"--resume {args.resume}: no such directory. Pass the --out directory of an earlier "
+            "--export run."
+        )
+    fmt, meta, _ = read_previous(args.resume)
+    if args.export not in (None, fmt):
+        raise ConfigError(
+            f"--resume {args.resume} continues a --export {fmt} run; drop --export {args.export}."
+        )
+    args.export = fmt
+    return resumed_experiment(meta, overrides, str(args.resume))
 
 
 if __name__ == "__main__":

@@ -32,13 +32,15 @@ def run_search(
     search = job.search
     reporter = SearchReporter(search.plans)
     search.listeners.append(reporter)
-    print_search_plan(search.plans, search.storage_label, job.run_dir)
-    job.open()
+    headless = args.export is None
+    storage = "temporary" if headless and args.storage is None else search.storage_label
+    job.open()  # a storage that cannot be used ends here, before anything is printed
+    print_search_plan(search.plans, storage, None if headless else job.run_dir)
     reporter.count_finished(search.records())
     with interruptible(job.stop) as interrupted, reporter:
         result = job.run()
     print_search_summary(
-        list(result.results), list(result.expectations), job.run_dir if args.export else None
+        list(result.results), list(result.expectations), None if headless else job.run_dir
     )
     if interrupted.is_set():
         print("tui-lab: interrupted; the same command resumes the search.", file=sys.stderr)

@@ -10,6 +10,7 @@ import gzip
 import io
 import pickle
 import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def _open_maybe_gz(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
         return gzip.decompress(raw) if path.suffix == ".gz" else raw
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise DataError(
             f"Cannot read dataset file {path}: {exc}. The file is unreadable or corrupt "
             "(e.g. a truncated download); delete it and let tui-lab download it again, or "
@@ -101,13 +102,15 @@ def read_cifar_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def candidate_dirs(info: DatasetInfo, data_dir: Path | None) -> list[Path]:
-    roots = [data_dir] if data_dir else []
-    roots.append(default_data_dir())
+    """Where a dataset's files may be: under ``data_dir`` only when one is named (a folder the
+    user chose is never silently replaced by another copy), else the default data dir and the
+    system's copy."""
+    roots = [Path(data_dir).expanduser()] if data_dir else [default_data_dir()]
     dirs: list[Path] = []
     for root in roots:
-        root = Path(root).expanduser()
         dirs += [root / info.folder / "raw", root / info.folder, root]
-    dirs += [Path(d) for d in info.system_dirs]
+    if not data_dir:
+        dirs += [Path(d) for d in info.system_dirs]
     seen: set[Path] = set()
     return [d for d in dirs if not (d in seen or seen.add(d))]
 
@@ -205,9 +208,22 @@ def _missing_message(info: DatasetInfo, dirs: list[Path], why: str) -> str:
     )
 
 
+def check_data_dir(info: DatasetInfo, data_dir: Path | None) -> None:
+    """A named data dir must be a folder (an empty one is where a download goes)."""
+    path = Path(data_dir).expanduser() if data_dir else None
+    if path is not None and not path.is_dir():
+        what = "does not exist" if not path.exists() else "is not a folder"
+        raise DataError(
+            f"Dataset {info.name}: the data dir {data_dir} (--data-dir or data.data_dir) {what}. "
+            "Name the folder that holds the dataset (or an empty one to download it into), or "
+            "leave it out to use $TUI_LAB_DATA, the user cache and the system's copy."
+        )
+
+
 def load_files(
     info: DatasetInfo, data_dir: Path | None, download: bool
 ) -> tuple[Images, Images, str]:
+    check_data_dir(info, data_dir)
     dirs = candidate_dirs(info, data_dir)
     found = _load(info, dirs)
     if found:

@@ -48,22 +48,29 @@ class Columns:
 
 
 def read_cell(value: Any, kind: type | None) -> Any:
-    """One cell as its column's type; raises ValueError for a cell that is not one."""
-    if value in ("", None):
+    """One cell (CSV text, or a JSON value) as its column's type; raises ValueError for a cell
+    that is not one."""
+    if value is None or value == "":
         return None
-    if not isinstance(value, str) or kind is str:
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not text")
         return value
+    if kind is None:
+        if not isinstance(value, str):
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{value!r} is not a number")
+    number = float(value)
     if kind is int:
-        number = float(value)
         if not number.is_integer():
             raise ValueError(f"{value!r} is not a whole number")
         return int(number)
-    if kind is float:
-        return float(value)
-    try:
-        return float(value)
-    except ValueError:
-        return value
+    return number
 
 
 METRICS = Columns(

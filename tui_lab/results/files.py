@@ -1,4 +1,4 @@
-"""Writing result files so that a kill never leaves half a file, and choosing out dirs.
+"""Writing result files so that a kill never leaves half a file, and reading them back.
 
 Every file is written to a hidden temporary beside it and renamed over the old one, so a reader
 (or a process killed mid-write) only ever sees the old or the new file. Files get the mode the
@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,29 +44,31 @@ def atomic_path(path: Path) -> Iterator[Path]:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
     except OSError as exc:
-        raise _write_error(path, exc) from None
+        raise write_error(path, exc) from None
     tmp = Path(name)
     try:
         yield tmp
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except OSError as exc:
-        raise _write_error(path, exc) from None
+        raise write_error(path, exc) from None
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _write_error(path: Path, exc: OSError) -> ExportError:
+def write_error(path: Path, exc: OSError) -> ExportError:
     return ExportError(
         f"Cannot write {path}: {exc.strerror or exc}. Free some disk space or choose another "
         "--out directory; files already written there are complete and were kept."
     )
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers only ever see the old or the new file."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write ``content`` (text as UTF-8) to ``path`` so that readers only ever see the old or
+    the new file, and the new one is on the disk before it replaces the old."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -91,41 +92,15 @@ def _cell(value: Any) -> Any:
 
 
 def read_csv(path: Path, columns: Columns) -> list[dict[str, Any]]:
-    """The rows of a result file, typed by its columns ([] when the file does not exist)."""
+    """The rows of a result file, typed by its columns ([] when the file does not exist); a
+    row with more or fewer cells than the header (a file cut short) is a ValueError."""
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as fh:
-        return [columns.typed(row) for row in csv.DictReader(fh)]
-
-
-def default_out_dir(preset: str) -> Path:
-    """``runs/<preset>-<timestamp>``, with a suffix when that name is already taken."""
-    base = Path("runs") / f"{preset}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
-def prepare_out_dir(path: Path, resume: bool = False) -> Path:
-    """Create the out dir; an existing non-empty one is never overwritten (unless resuming)."""
-    path = Path(path)
-    if path.exists() and any(path.iterdir()) and not resume:
-        raise ExportError(
-            f"The out directory {path} already exists and is not empty; tui-lab never "
-            "overwrites results. Choose another --out, or remove that directory."
-        )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        for stale in path.glob("**/.*.tmp"):  # half-written by a process killed mid-write
-            stale.unlink()
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise ExportError(
-            f"Cannot write to the out directory {path}: {exc.strerror or exc}. Choose a "
-            "writable --out directory."
-        ) from None
-    return path
+        reader = csv.DictReader(fh)
+        rows = []
+        for row in reader:
+            if None in row or None in row.values():
+                raise ValueError(f"line {reader.line_num} of {path.name} is cut short or too long")
+            rows.append(columns.typed(row))
+        return rows

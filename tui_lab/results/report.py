@@ -54,9 +54,9 @@ def downsample(xs: list[float], ys: list[float], n: int = 180) -> tuple[list[flo
     return [xs[i] for i in idx], [ys[i] for i in idx]
 
 
-def log10_or_none(v: float) -> float | None:
+def log10_or_none(v: float | None) -> float | None:
     """Learning rates are drawn as log10 on a linear axis (plotext 5's log axes crash)."""
-    return math.log10(v) if v > 0 else None
+    return math.log10(v) if v is not None and v > 0 else None
 
 
 def _cell(v: Any) -> str:

@@ -30,8 +30,9 @@ from tui_lab.results.columns import (
     TRIALS,
     TRIALS_TAIL,
 )
-from tui_lab.results.files import atomic_write, csv_text, default_out_dir, prepare_out_dir
+from tui_lab.results.files import atomic_write, csv_text
 from tui_lab.results.manifest import manifest, now
+from tui_lab.results.out_dir import RUNS_ROOT, OutDir, claim_out_dir, dir_name
 from tui_lab.search.study import JOURNAL_NAME, fingerprint
 
 
@@ -201,7 +202,7 @@ def saved_run(path: Path) -> dict[str, Any]:
 
 def find_resumable(root: Path, preset: str, key: str) -> Path | None:
     """The newest ``root/<preset>-*`` directory holding an unfinished run of this same search."""
-    for path in sorted(root.glob(f"{preset}-*"), reverse=True):
+    for path in sorted(root.glob(f"{dir_name(preset)}-*"), reverse=True):
         meta = saved_run(path)
         if meta.get("fingerprint") == key and meta.get("status") in (
             "running",
@@ -212,10 +213,12 @@ def find_resumable(root: Path, preset: str, key: str) -> Path | None:
     return None
 
 
-def resolve_run_dir(out: Path | None, preset: str, key: str) -> Path:
-    """The search's directory: ``out``, else the newest unfinished run of this same search
-    under runs/ (the same command resumes it), else a new one."""
+def claim_run_dir(out: Path | None, preset: str, key: str) -> OutDir:
+    """The search's directory, locked: ``out``, else the newest unfinished run of this same
+    search under runs/ (the same command resumes it), else a new one."""
     if out is None:
-        out = find_resumable(Path("runs"), preset, key) or default_out_dir(preset)
-    same = (Path(out) / JOURNAL_NAME).exists() or saved_run(Path(out)).get("fingerprint") == key
-    return prepare_out_dir(out, resume=same)
+        out = find_resumable(RUNS_ROOT, preset, key)
+    same = out is not None and (
+        (Path(out) / JOURNAL_NAME).exists() or saved_run(Path(out)).get("fingerprint") == key
+    )
+    return claim_out_dir(out, preset, resume=same)

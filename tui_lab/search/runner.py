@@ -15,6 +15,8 @@ re-run of the same command resumes it), the result files, the expectations and r
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,7 +40,7 @@ from tui_lab.events import (
 )
 from tui_lab.results.checks import JobOutcome, check_all, validate_checks
 from tui_lab.search.checks import search_functions
-from tui_lab.search.files import SearchDirectory, resolve_run_dir, search_key, search_manifest
+from tui_lab.search.files import SearchDirectory, claim_run_dir, search_key, search_manifest
 from tui_lab.search.plan import open_plan_study, plan_search, search_base, search_of
 from tui_lab.search.report import search_report
 from tui_lab.search.study import (
@@ -232,8 +234,9 @@ SearchResult = JobOutcome[SearchOutcome]
 class SearchJob:
     """A search with its run directory and result files, run the same way from the CLI and
     from the TUI. ``out`` names the directory (default: resume the newest unfinished run of
-    this same search under runs/, else a new one); ``fmt`` None writes only experiment.json
-    and the study journal, which a resume needs."""
+    this same search under runs/, else a new one), held locked until the job ends. ``fmt``
+    None (``--headless``) writes no files: the study lives in a temporary directory removed
+    when the job ends."""
 
     def __init__(
         self,
@@ -253,13 +256,24 @@ class SearchJob:
         base = search_base(cfg, overrides)
         plans = plan_search(cfg, overrides, study)
         self.key = search_key(cfg, base, plans)
-        run_dir = resolve_run_dir(out, cfg.name, self.key)
-        self.search = Search(
-            cfg, overrides, run_dir=run_dir, storage=storage, study=study, workers=workers
-        )
+        self.out = claim_run_dir(out, cfg.name, self.key) if fmt is not None else None
+        self.scratch = None if self.out else Path(tempfile.mkdtemp(prefix="tui-lab-search-"))
+        try:
+            self.search = Search(
+                cfg,
+                overrides,
+                run_dir=self.out.path if self.out else self.scratch,  # type: ignore[arg-type]
+                storage=storage,
+                study=study,
+                workers=workers,
+            )
+        except BaseException:
+            self.close()
+            raise
         meta = search_manifest(cfg, base, plans, self.search.storage_label, command)
-        self.directory = SearchDirectory(run_dir, fmt, meta, self.search.records)
-        self.search.listeners.append(self.directory)
+        self.directory = SearchDirectory(self.run_dir, fmt, meta, self.search.records)
+        if fmt is not None:
+            self.search.listeners.append(self.directory)
         if track_importance:
             self.search.listeners.append(ImportanceTracker(self.search))
         self.search.listeners.extend(listeners)
@@ -287,21 +301,38 @@ class SearchJob:
         self.search.stop(status)
 
     def open(self) -> None:
-        """Open the storage and the studies, and write experiment.json (user errors here)."""
-        self.search.open()
-        self.directory.write()
+        """Open the storage and the studies, and write experiment.json (user errors here; a
+        directory this job created is then removed again)."""
+        try:
+            self.search.open()
+            if self.out is not None:
+                self.directory.write()
+        except BaseException:
+            self.close()
+            raise
 
     def run(self) -> SearchResult:
-        self.open()
-        outcomes = self.search.run()
-        status = next((o.status for o in outcomes if o.status != "completed"), "completed")
-        expectations = check_all(
-            self.search.cfg.expect, search_functions(outcomes), {self.search.base.data.dataset}
-        )
-        report = search_report(self.directory.meta, outcomes, expectations)
-        self.directory.write(status, expectations, report)
+        try:
+            self.open()
+            outcomes = self.search.run()
+            status = next((o.status for o in outcomes if o.status != "completed"), "completed")
+            expectations = check_all(
+                self.search.cfg.expect, search_functions(outcomes), {self.search.base.data.dataset}
+            )
+            if self.out is not None:
+                report = search_report(self.directory.meta, outcomes, expectations)
+                self.directory.write(status, expectations, report)
+        finally:
+            self.close()
         self.result = SearchResult(status, tuple(outcomes), tuple(expectations))
         return self.result
+
+    def close(self) -> None:
+        """Release the run directory (or remove the temporary one); idempotent."""
+        if self.out is not None:
+            self.out.release()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class ImportanceTracker:

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+import sqlalchemy.exc
 from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
@@ -52,21 +53,72 @@ JOURNAL_NAME = "study.journal"
 MIN_TRIALS_FOR_IMPORTANCE = 4
 WORST_VALUE = {"maximize": 0.0, "minimize": math.inf}
 FINGERPRINT_ATTR = "tui_lab_fingerprint"
+CREATE_ATTEMPTS = 5
 
 
 def open_storage(url: str | None, run_dir: Path) -> BaseStorage:
     """``None``: the journal file in the run directory; else an SQLAlchemy database URL
     (``postgresql://user@host/db``, ``sqlite:///path``) or a ``.journal`` file path."""
     if url is None or url.endswith(".journal"):
-        path = run_dir / JOURNAL_NAME if url is None else Path(url).expanduser()
-        return JournalStorage(JournalFileBackend(str(path)))
-    try:
-        return RDBStorage(_with_installed_driver(url), engine_kwargs={"pool_pre_ping": True})
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds; all mean "cannot use it"
+        return _open_journal(run_dir / JOURNAL_NAME if url is None else Path(url).expanduser())
+    attempt = 1
+    while True:
+        try:
+            return RDBStorage(_with_installed_driver(url), engine_kwargs={"pool_pre_ping": True})
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as exc:
+            # Two processes creating the same new database: one of them loses the race to
+            # create a table or stamp its version; the database is fine, so try again.
+            raced = isinstance(exc, sqlalchemy.exc.IntegrityError) or "already exists" in str(exc)
+            if not raced or attempt == CREATE_ATTEMPTS:
+                raise _cannot_open(url, exc) from None
+            time.sleep(0.1 * attempt)
+            attempt += 1
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds; all mean "cannot use it"
+            raise _cannot_open(url, exc) from None
+
+
+def _cannot_open(url: str, exc: Exception) -> ConfigError:
+    return ConfigError(
+        f"--storage {masked(url)}: cannot open this database ({type(exc).__name__}: "
+        f"{str(exc).splitlines()[0][:300]}). Check the URL (e.g. postgresql://user:pw@host:5432/"
+        "db), that the server runs and that the database exists."
+    )
+
+
+def _check_journal_lines(path: Path) -> None:
+    """Every complete line of a journal is one JSON object (Optuna reads a broken line only
+    once another follows it, in the middle of the search; an unfinished last line is a write
+    in progress and allowed)."""
+    if not path.exists():
+        return
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.endswith(b"\n") and not isinstance(json.loads(line), dict):
+                raise ValueError(f"line {number} is not a journal entry")
+
+
+def _open_journal(path: Path) -> BaseStorage:
+    """A journal file that exists and holds a journal, or that can be created."""
+    if path.is_dir() or not path.parent.is_dir():
+        what = (
+            "is a directory"
+            if path.is_dir()
+            else f"would be in {path.parent}, which "
+            + ("is not a folder" if path.parent.exists() else "does not exist")
+        )
         raise ConfigError(
-            f"--storage {masked(url)}: cannot open this database ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:300]}). Check the URL (e.g. postgresql://user:pw@host:5432/"
-            "db), that the server runs and that the database exists."
+            f"--storage {path}: the journal file {what}. Name a .journal file in an existing "
+            "folder (it is created on first use)."
+        )
+    try:
+        _check_journal_lines(path)
+        return JournalStorage(JournalFileBackend(str(path)))
+    except Exception as exc:  # noqa: BLE001 - an unreadable or foreign file, whatever the kind
+        raise ConfigError(
+            f"--storage {path}: cannot use this journal file ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else 'no detail'}). It must be a "
+            "writable Optuna journal that tui-lab or Optuna wrote; name a new .journal file to "
+            "start a new study."
         ) from None
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from tui_lab.config import ExperimentConfig
 from tui_lab.errors import ConfigError
 from tui_lab.results.checks import ExpectationResult, check_all, validate_checks
-from tui_lab.results.files import atomic_write, default_out_dir, prepare_out_dir
+from tui_lab.results.files import atomic_write
+from tui_lab.results.out_dir import claim_out_dir
 from tui_lab.toy2d.checks import check_functions
 from tui_lab.toy2d.files import results_files, toy_manifest
 from tui_lab.toy2d.problem import Toy2DProblem, Trajectory, summarize, walk
@@ -51,10 +52,12 @@ def conclude_toy(
     expectations = check_all(cfg.expect, check_functions(trajectories))
     out_dir = None
     if fmt is not None:
-        out_dir = prepare_out_dir(out or default_out_dir(cfg.name))
         meta = toy_manifest(cfg, problem, command)
-        for name, text in results_files(meta, problem, trajectories, expectations, fmt).items():
-            atomic_write(out_dir / name, text)
+        with claim_out_dir(out, cfg.name) as claimed:
+            files = results_files(meta, problem, trajectories, expectations, fmt)
+            for name, text in files.items():
+                atomic_write(claimed.path / name, text)
+        out_dir = claimed.path
     return ToyResult(problem, trajectories, expectations, out_dir)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from tui_lab.config import ExperimentConfig, RunConfig
-from tui_lab.errors import UserError, describe_failure
+from tui_lab.errors import ExportError, UserError, describe_failure
 from tui_lab.events import Event, ExperimentFinished, Listener, RunFinished, Status
 from tui_lab.training.numerics import GPU_WORKERS_PER_DEVICE, gpu_devices, resolve_device
 from tui_lab.training.run import Run
@@ -34,7 +34,6 @@ class Comparison:
         cfg: ExperimentConfig,
         overrides: dict[str, Any] | None = None,
         listeners: Iterable[Listener] = (),
-        checkpoint_dir: Path | None = None,
     ):
         self.cfg = cfg
         self.runs_config: list[tuple[str, RunConfig]] = spread_over_gpus(
@@ -44,11 +43,14 @@ class Comparison:
         self._emit_lock = threading.RLock()  # listeners see one event at a time
         self._stop = threading.Event()
         self._stop_status: Status = "stopped"
-        self.listener_error: UserError | None = None
-        self.runs = [
-            Run(name, rc, i, self.emit, checkpoint_dir)
-            for i, (name, rc) in enumerate(self.runs_config)
-        ]
+        self.write_error: UserError | None = None  # results could not be written: stopped
+        self.runs = [Run(name, rc, i, self.emit) for i, (name, rc) in enumerate(self.runs_config)]
+
+    def checkpoint_into(self, directory: Path) -> None:
+        """The runs that ask for checkpoints (``training.checkpoint``) save them here."""
+        for run in self.runs:
+            if run.cfg.training.checkpoint:
+                run.checkpoint_dir = directory
 
     def emit(self, event: Event) -> None:
         """Deliver to every listener. A listener's user error (the out dir filled up) stops
@@ -61,9 +63,14 @@ class Comparison:
             try:
                 listener(event)
             except UserError as exc:
-                if self.listener_error is None:
-                    self.listener_error = exc
-                    self.stop("stopped")
+                self._cannot_write(exc)
+
+    def _cannot_write(self, exc: UserError) -> None:
+        """The results cannot be written (a full disk): stop every run, so that what is written
+        stays consistent and ``--resume`` continues once there is room again."""
+        if self.write_error is None:
+            self.write_error = exc
+            self.stop("stopped")
 
     def run_named(self, name: str) -> Run:
         return next(r for r in self.runs if r.name == name)
@@ -100,8 +107,8 @@ class Comparison:
         status = self.status
         results = tuple(r.result for r in self.runs if r.result is not None)
         self.emit(ExperimentFinished(status=status, results=results))
-        if self.listener_error is not None:
-            raise self.listener_error
+        if self.write_error is not None:
+            raise self.write_error
         return list(results)
 
     @property
@@ -127,6 +134,8 @@ class Comparison:
         """Run ``fn``; an exception fails this run only (a user error aborts when asked)."""
         try:
             fn()
+        except ExportError as exc:  # a checkpoint could not be written
+            self._cannot_write(exc)
         except UserError as exc:
             if user_errors:
                 raise

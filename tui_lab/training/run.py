@@ -456,6 +456,8 @@ class Run:
         if self._log_fill and not self._flush_log(current_lr(p.optimizer)):
             return
         if self._epoch_seen == 0 or self._epoch_correct is None:
+            if self.step >= p.total_steps:  # loaded after its last epoch: only the end is left
+                self._finish("completed")
             return
         self.seconds += self._epoch_t
         train_loss = self._epoch_loss / self._epoch_seen
