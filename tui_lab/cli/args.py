@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tui_lab import __version__
-from tui_lab.config import parse_value
+from tui_lab.config import FIGURE_FORMATS, parse_value
 from tui_lab.errors import ConfigError
 
 
@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--export", choices=["csv", "json"], help="run headless and write result files")
     p.add_argument("--headless", action="store_true", help="run headless without writing files")
+    p.add_argument(
+        "--figures",
+        choices=FIGURE_FORMATS,
+        default="svg",
+        help="figures an export draws into OUT/figures/ (default svg; the lab's export key too)",
+    )
     p.add_argument(
         "--out", type=Path, metavar="DIR", help="out dir (default runs/<preset>-<time>/)"
     )

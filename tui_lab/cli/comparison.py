@@ -23,7 +23,13 @@ def run_comparison(
         out_dir = prepare_out_dir(args.out or default_out_dir(cfg.name), resume=bool(args.resume))
     reporter = HeadlessReporter(cfg.name)
     job = ComparisonJob(
-        cfg, overrides, command=command, out_dir=out_dir, fmt=args.export, listeners=[reporter]
+        cfg,
+        overrides,
+        command=command,
+        out_dir=out_dir,
+        fmt=args.export,
+        figures=args.figures,
+        listeners=[reporter],
     )
     if args.resume:
         for line in job.resume():

@@ -49,7 +49,9 @@ class RunDirectory:
         meta = {**self.meta, "status": self.meta.get("status", "running"), "updated": now()}
         tables = self.recorder.tables()
         files: dict[str, str] = {}
-        if self.fmt == "csv":
+        if report is not None:
+            files["report.md"] = report
+        if self.fmt == "csv":  # experiment.json last: its status tells a follower all is there
             files.update(
                 {f"{name}.csv": csv_text(TABLES[name], rows) for name, rows in tables.items()}
             )
@@ -57,8 +59,6 @@ class RunDirectory:
         else:
             payload = {"experiment": meta, **tables}
             files["results.json"] = json.dumps(payload, indent=2, default=str)
-        if report is not None:
-            files["report.md"] = report
         for name, text in files.items():
             atomic_write(self.path / name, text)
         return [self.path / name for name in files]

@@ -38,6 +38,7 @@ from tui_lab.events import (
 )
 from tui_lab.results.checks import JobOutcome, check_all, validate_checks
 from tui_lab.search.checks import search_functions
+from tui_lab.search.figures import search_figures, studies_of
 from tui_lab.search.files import SearchDirectory, resolve_run_dir, search_key, search_manifest
 from tui_lab.search.plan import open_plan_study, plan_search, search_base, search_of
 from tui_lab.search.report import search_report
@@ -232,7 +233,8 @@ class SearchJob:
     """A search with its run directory and result files, run the same way from the CLI and
     from the TUI. ``out`` names the directory (default: resume the newest unfinished run of
     this same search under runs/, else a new one); ``fmt`` None writes only experiment.json
-    and the study journal, which a resume needs."""
+    and the study journal, which a resume needs; ``figures`` (svg, png or none) is what the
+    export draws at the end (search/figures.py)."""
 
     def __init__(
         self,
@@ -242,6 +244,7 @@ class SearchJob:
         command: list[str],
         out: Path | None = None,
         fmt: str | None = "csv",
+        figures: str = "svg",
         storage: str | None = None,
         study: str | None = None,
         workers: int = 1,
@@ -258,6 +261,7 @@ class SearchJob:
         )
         meta = search_manifest(cfg, base, plans, self.search.storage_label, command)
         self.directory = SearchDirectory(run_dir, fmt, meta, self.search.records)
+        self.figures = figures if fmt is not None else "none"
         self.search.listeners.append(self.directory)
         if track_importance:
             self.search.listeners.append(ImportanceTracker(self.search))
@@ -297,7 +301,19 @@ class SearchJob:
         expectations = check_all(
             self.search.cfg.expect, search_functions(outcomes), {self.search.base.data.dataset}
         )
-        report = search_report(self.directory.meta, outcomes, expectations)
+        search = self.search.search
+        figures = []
+        if self.figures != "none":
+            studies = studies_of(outcomes)
+            figures = search_figures(
+                studies,
+                search.objective,
+                search.direction,
+                search.space,
+                self.run_dir,
+                self.figures,
+            )
+        report = search_report(self.directory.meta, outcomes, expectations, figures, search.space)
         self.directory.write(status, expectations, report)
         self.result = SearchResult(status, tuple(outcomes), tuple(expectations))
         return self.result

@@ -14,9 +14,11 @@ from tui_lab.results.columns import EXPECTATIONS, TOY_SUMMARY, TRAJECTORIES
 from tui_lab.results.files import csv_text
 from tui_lab.results.manifest import manifest
 from tui_lab.results.report import (
+    FigureFile,
     chart_block,
     downsample,
     expectations_section,
+    figures_section,
     markdown_table,
     report_head,
 )
@@ -43,13 +45,14 @@ def results_files(
     trajectories: list[Trajectory],
     expectations: list[ExpectationResult],
     fmt: str,
+    figures: list[FigureFile] | None = None,
 ) -> dict[str, str]:
     """File name → contents of the exported results (the same set as a training comparison:
-    tables, experiment.json, expectations and report.md)."""
+    tables, experiment.json, expectations and report.md showing the ``figures``)."""
     points = [row for t in trajectories for row in t.point_rows()]
     summary = [t.summary_row() for t in trajectories]
     checks = expectation_rows(expectations)
-    report = {"report.md": toy2d_report(meta, problem, trajectories, expectations)}
+    report = {"report.md": toy2d_report(meta, problem, trajectories, expectations, figures)}
     if fmt == "json":
         payload = {
             "experiment": meta,
@@ -72,8 +75,10 @@ def toy2d_report(
     problem: Toy2DProblem,
     trajectories: list[Trajectory],
     expectations: list[ExpectationResult],
+    figures: list[FigureFile] | None = None,
 ) -> str:
-    """report.md: the problem, the summary table, the expectations and the paths as text."""
+    """report.md: the problem, the summary table, the expectations, the figure and the paths
+    as text."""
     gap = "|f|" if problem.f_min == 0 else f"|f − ({problem.f_min:g})|"
     setup = (
         f"f(x1, x2) = `{problem.expression.text}` from {problem.start}, {problem.steps} steps; "
@@ -86,7 +91,8 @@ def toy2d_report(
         markdown_table(TOY_SUMMARY.names, [t.summary_row() for t in trajectories]),
     ]
     lines += expectations_section(expectations)
-    lines += ["## Paths (runs that did not diverge)", ""]
+    lines += figures_section(figures or [])
+    lines += ["## Paths as text (runs that did not diverge)", ""]
     shown = [t for t in trajectories if t.diverged_at is None]
     paths = {t.run: downsample([p.x1 for p in t.points], [p.x2 for p in t.points]) for t in shown}
     gaps = {

@@ -21,10 +21,11 @@ from tui_lab.results.checks import (
     validate_checks,
 )
 from tui_lab.results.directory import RunDirectory, read_previous
+from tui_lab.results.figures import comparison_figures, seed_groups
 from tui_lab.results.files import default_out_dir, prepare_out_dir
 from tui_lab.results.manifest import comparison_manifest, now
 from tui_lab.results.recorder import ResultsRecorder
-from tui_lab.results.report import comparison_report
+from tui_lab.results.report import FigureFile, comparison_report
 from tui_lab.training.checkpoint import CHECKPOINT_DIR, checkpoint_path, load_checkpoint
 from tui_lab.training.comparison import Comparison
 from tui_lab.training.run import Run
@@ -36,7 +37,8 @@ ComparisonOutcome = JobOutcome[RunFinished]
 
 
 class ComparisonJob:
-    """``out_dir`` and ``fmt`` (csv or json) make it write its files as it trains."""
+    """``out_dir`` and ``fmt`` (csv or json) make it write its files as it trains; ``figures``
+    (svg, png or none) is what its exports draw at the end (results/figures.py)."""
 
     def __init__(
         self,
@@ -46,9 +48,11 @@ class ComparisonJob:
         command: list[str],
         out_dir: Path | None = None,
         fmt: str | None = None,
+        figures: str = "svg",
         listeners: Iterable[Listener] = (),
     ) -> None:
         self.cfg = cfg
+        self.figures = figures
         self.recorder = ResultsRecorder()
         checkpoints = out_dir / CHECKPOINT_DIR if out_dir is not None else None
         self.comparison = Comparison(cfg, overrides, [self.recorder], checkpoint_dir=checkpoints)
@@ -89,8 +93,26 @@ class ComparisonJob:
         with self.recorder.lock:
             self.recorder.expectations = expectation_rows(expectations)
         if self.directory is not None:
-            self.directory.write(status, comparison_report(self.meta, self.recorder, expectations))
+            self._write_final(self.directory, status, expectations)
         return expectations
+
+    def _write_final(
+        self, directory: RunDirectory, status: str, expectations: list[ExpectationResult]
+    ) -> None:
+        """The figures, then the tables, experiment.json (its final status last of all, for
+        whoever follows the out dir) and report.md showing the figures."""
+        figures = self._figures(directory.path)
+        report = comparison_report(directory.meta, self.recorder, expectations, figures)
+        directory.write(status, report)
+
+    def _figures(self, path: Path) -> list[FigureFile]:
+        """Drawn in the exporting thread once training is over (or at a snapshot export)."""
+        if self.figures == "none":
+            return []
+        runs = self.meta["runs"]
+        return comparison_figures(
+            self.recorder.tables(), list(runs), path, self.figures, seed_groups(runs)
+        )
 
     def export(self, fmt: str, out: Path | None = None) -> Path:
         """The same files as ``--export`` into a new out dir (default runs/<preset>-<time>/):
@@ -98,12 +120,10 @@ class ComparisonJob:
         path = prepare_out_dir(out or default_out_dir(self.cfg.name))
         directory = RunDirectory(path, fmt, dict(self.meta), self.recorder)
         if self.outcome is None:
+            self._figures(path)
             directory.write()
         else:
-            report = comparison_report(
-                directory.meta, self.recorder, list(self.outcome.expectations)
-            )
-            directory.write(self.outcome.status, report)
+            self._write_final(directory, self.outcome.status, list(self.outcome.expectations))
         return path
 
     # ------------------------------------------------------------------ --resume
