@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 from support import TINY_MLP
 
 from tui_lab.config import Expectation, ExperimentConfig, RunSpec
+from tui_lab.system import SystemMonitor, SystemReading
 
 SIZE = (120, 40)
 TINY = TINY_MLP
@@ -51,3 +53,24 @@ def two_runs() -> ExperimentConfig:
             Expectation(text="every run finishes", check="completed('adam') and completed('sgd')")
         ],
     )
+
+
+class FixedSystem(SystemMonitor):
+    """A system pane that always reads the same (snapshots must not show this machine)."""
+
+    def __init__(self, reading: SystemReading | None = None) -> None:
+        super().__init__(nvml=None)
+        self.reading = reading or SystemReading(
+            pid=os.getpid(),
+            alive=True,
+            cpu_percent=98.0,
+            cores=2,
+            rss=612 * 2**20,
+            threads=7,
+            memory_total=16 * 2**30,
+            load=1.02,
+            gpu_note="no GPU readings: nvidia-ml-py is not installed",
+        )
+
+    def read(self) -> SystemReading:
+        return self.reading

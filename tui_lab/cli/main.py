@@ -59,7 +59,8 @@ def _main(argv: list[str]) -> int:
         from tui_lab.ui.app import run_app
 
         options = {"storage": args.storage, "study": args.study, "workers": args.workers}
-        return run_app(cfg, overrides, {k: v for k, v in options.items() if v is not None})
+        chosen = {k: v for k, v in options.items() if v is not None}
+        return run_app(cfg, overrides, chosen, args.figures)
     if cfg.search is not None:
         from tui_lab.cli.search import run_search
 

@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from tui_lab.config import ExperimentConfig
 from tui_lab.errors import UserError
 from tui_lab.presets import list_presets, load_preset
+from tui_lab.system import SystemMonitor
 from tui_lab.toy2d.runner import toy_problem
 from tui_lab.ui.bridge import Arrived, Notice
 from tui_lab.ui.model import LabModel
@@ -69,6 +70,8 @@ class LabApp(App[int]):
         argv: list[str] | None = None,
         toy_seconds: float = ANIMATION_SECONDS,
         search_options: dict[str, Any] | None = None,
+        figures: str = "svg",
+        system: SystemMonitor | None = None,
     ) -> None:
         super().__init__()
         self.model = LabModel(
@@ -77,6 +80,8 @@ class LabApp(App[int]):
             argv=argv if argv is not None else ["tui-lab", *sys.argv[1:]],
             search_options=search_options or {},
             toy_seconds=toy_seconds,
+            figures=figures,
+            system=system or SystemMonitor(),
         )
         for mode, screen in SCREENS_BY_MODE.items():
             self.add_mode(mode, lambda screen=screen: screen(self.model))
@@ -109,7 +114,8 @@ class LabApp(App[int]):
             self.notify("Fix the fields marked in red first.", severity="error")
             return
         try:
-            session = ComparisonSession(model.draft.experiment_config(), self, model.argv)
+            cfg = model.draft.experiment_config()
+            session = ComparisonSession(cfg, self, model.argv, model.figures)
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
@@ -305,11 +311,14 @@ class LabApp(App[int]):
 
 
 def run_app(
-    cfg: ExperimentConfig, overrides: dict[str, Any], search_options: dict[str, Any] | None = None
+    cfg: ExperimentConfig,
+    overrides: dict[str, Any],
+    search_options: dict[str, Any] | None = None,
+    figures: str = "svg",
 ) -> int:
     """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
-    searches it launches. Returns the process exit code."""
-    app = LabApp(cfg, overrides, search_options=search_options)
+    searches it launches, ``figures`` is what its exports draw. Returns the exit code."""
+    app = LabApp(cfg, overrides, search_options=search_options, figures=figures)
     result = app.run()
     # The app's objects (widgets, histories, torch tensors) die with the process: freezing them
     # spares the interpreter's final collection, which takes most of a quit otherwise.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_lab.system import SystemMonitor
 from tui_lab.ui.sessions.comparison import ComparisonSession
 from tui_lab.ui.sessions.search import SearchSession
 from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToyAnimation
@@ -28,6 +29,8 @@ class LabModel:
     x_axis: XAxis = "step"
     smooth: bool = False
     last_export: Path | None = None
+    figures: str = "svg"  # what the export key draws (--figures)
+    system: SystemMonitor = field(default_factory=SystemMonitor)  # the Compare view's system pane
 
     @property
     def training(self) -> bool:

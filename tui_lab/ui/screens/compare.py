@@ -17,6 +17,7 @@ from tui_lab.ui.state.comparison import METRICS
 from tui_lab.ui.widgets.charts import MetricChart
 from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
 from tui_lab.ui.widgets.runs_table import RunsTable
+from tui_lab.ui.widgets.system_pane import SystemDetails, SystemLine
 
 REDRAW_HZ = (
     1  # every redraw is UI-thread CPU taken from training on a busy CPU (bench/tui_overhead.py)
@@ -39,6 +40,7 @@ class CompareScreen(LabView):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="compare-status")
+        yield SystemLine(id="system-line")
         with Grid(id="charts"):
             for metric in METRICS:
                 yield MetricChart(metric, id=f"chart-{metric.replace('_', '-')}")
@@ -49,6 +51,8 @@ class CompareScreen(LabView):
                 yield ResultsTable(id="results-table")
             with TabPane("Expectations", id="tab-expectations"), VerticalScroll():
                 yield ExpectationsView(id="expectations")
+            with TabPane("System", id="tab-system"), VerticalScroll():
+                yield SystemDetails(id="system-details")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -65,6 +69,9 @@ class CompareScreen(LabView):
         if not self.is_current:
             return
         comparison, model = self.comparison, self.model
+        reading = model.system.read()
+        self.query_one(SystemLine).show(reading)
+        self.query_one(SystemDetails).show(reading)
         if comparison is None:
             self.show_status(
                 "Nothing launched yet: choose options in the Lab (f2) and press ctrl+r."
@@ -137,5 +144,5 @@ class CompareScreen(LabView):
 
     def action_toggle_table(self) -> None:
         tabs = self.query_one(TabbedContent)
-        order = ["tab-runs", "tab-results", "tab-expectations"]
+        order = ["tab-runs", "tab-results", "tab-expectations", "tab-system"]
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]

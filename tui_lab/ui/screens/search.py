@@ -162,7 +162,12 @@ class SearchScreen(LabView):
             key = SearchJob.key_of(cfg, study=model.search_options.get("study"))
             again = current.run_dir if current is not None and current.key == key else None
             job = SearchJob(
-                cfg, command=model.argv, out=again, track_importance=True, **model.search_options
+                cfg,
+                command=model.argv,
+                out=again,
+                figures=model.figures,
+                track_importance=True,
+                **model.search_options,
             )
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)

@@ -32,11 +32,17 @@ class JobFailed:
 class ComparisonSession:
     """One launched comparison: its job, and the histories of its runs (UI thread)."""
 
-    def __init__(self, cfg: ExperimentConfig, target: MessagePump, command: list[str]) -> None:
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        target: MessagePump,
+        command: list[str],
+        figures: str = "svg",
+    ) -> None:
         self.cfg = cfg
         self.relay = Relay(target)
         self.relay.owner = self
-        self.job = ComparisonJob(cfg, {}, command=command, listeners=[self.relay])
+        self.job = ComparisonJob(cfg, {}, command=command, figures=figures, listeners=[self.relay])
         self.state = ComparisonState([name for name, _ in self.job.comparison.runs_config])
         self.outcome: ComparisonOutcome | None = None
         self.launched = time.monotonic()
