@@ -37,6 +37,10 @@ class ResumeError(UserError):
     """A directory that cannot be resumed (not a tui-lab out dir, corrupt checkpoint)."""
 
 
+class OpenError(UserError):
+    """A directory that cannot be opened as an export (not one, damaged, files mixed up)."""
+
+
 def describe_failure(exc: BaseException) -> str:
     """``Type: message (at file:line)``, at most about 500 characters, with a hint when the
     machine ran out of memory (torch words this differently per device and allocator)."""

@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="tui-lab",
         description="A terminal training lab for deep-learning optimization. Without --export "
-        "or --headless it opens the interactive lab.",
+        "or --headless it opens the interactive lab. `tui-lab open DIR [DIR ...]` opens past "
+        "or running exports (see `tui-lab open --help`).",
     )
     p.add_argument(
         "--preset", metavar="NAME|PATH", help="a preset name (see --list-presets) or .toml file"
@@ -80,6 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     p.add_argument("--version", action="version", version=f"tui-lab {__version__}")
+    return p
+
+
+def build_open_parser() -> argparse.ArgumentParser:
+    """``tui-lab open DIR [DIR ...]``: past results in the lab's views."""
+    p = _Parser(
+        prog="tui-lab open",
+        description="Open exports (the out dirs of --export or the lab's e key) read-only in "
+        "the lab's views: comparisons in Compare, searches in Search (several compared in one "
+        "view), the 2-D toy in its view. An export still being written (a headless run in "
+        "another shell) is followed live until its writer finishes or dies. Its runs become "
+        "reference lines beside the next runs launched in the Lab.",
+    )
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="an export's out dir")
+    p.add_argument(
+        "--figures",
+        choices=FIGURE_FORMATS,
+        default="svg",
+        help="figures the lab's exports draw (default svg)",
+    )
     return p
 
 

@@ -2,20 +2,30 @@
 experiment.json (``--export csv``) or results.json (``--export json``), plus report.md.
 
 ``RunDirectory`` listens to the event stream and rewrites the files after every epoch, so a
-kill -9 leaves complete files for every finished epoch. ``read_previous`` reads such a
-directory back, typed by its columns, for ``--resume``.
+kill -9 leaves complete files for every finished epoch; within a long epoch it rewrites them
+every ``LIVE_WRITE_S`` seconds as well, so that ``tui-lab open`` in another shell follows the
+curves. ``read_previous`` reads such a directory back, typed by its columns, for ``--resume``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
-from tui_lab.errors import ResumeError
-from tui_lab.events import EpochEnded, Event, ExperimentFinished, RunFinished
+from tui_lab.errors import OpenError, ResumeError
+from tui_lab.events import (
+    EpochEnded,
+    Event,
+    ExperimentFinished,
+    RunFinished,
+    RunStarted,
+    StepLogged,
+)
 from tui_lab.results.columns import EXPECTATIONS, METRICS, STEPS, SUMMARY, Columns
-from tui_lab.results.files import atomic_write, csv_text, read_csv
+from tui_lab.results.exports import read_export
+from tui_lab.results.files import atomic_write, csv_text
 from tui_lab.results.manifest import now
 from tui_lab.results.recorder import ResultsRecorder
 
@@ -25,6 +35,7 @@ TABLES: dict[str, Columns] = {
     "summary": SUMMARY,
     "expectations": EXPECTATIONS,
 }
+LIVE_WRITE_S = 10.0
 
 
 class RunDirectory:
@@ -35,9 +46,20 @@ class RunDirectory:
         self.fmt = fmt
         self.meta = meta
         self.recorder = recorder
+        self.written = time.monotonic()
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, (EpochEnded, RunFinished)):
+        if isinstance(event, RunStarted):  # what a follower cannot tell from the tables
+            self.meta.setdefault("started_runs", {})[event.run] = {
+                "steps_per_epoch": event.steps_per_epoch,
+                "total_steps": event.total_steps,
+                "parameters": event.parameters,
+                "device": event.device,
+                "precision": event.precision,
+            }
+        elif isinstance(event, (EpochEnded, RunFinished)) or (
+            isinstance(event, StepLogged) and time.monotonic() - self.written > LIVE_WRITE_S
+        ):
             self.write()
         elif isinstance(event, ExperimentFinished):
             self.write(event.status)
@@ -61,32 +83,19 @@ class RunDirectory:
             files["results.json"] = json.dumps(payload, indent=2, default=str)
         for name, text in files.items():
             atomic_write(self.path / name, text)
+        self.written = time.monotonic()
         return [self.path / name for name in files]
 
 
 def read_previous(out_dir: Path) -> tuple[str, dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """(format, experiment.json content, tables) of an earlier, possibly interrupted, export."""
     try:
-        if (out_dir / "results.json").exists():
-            payload = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
-            tables = {
-                k: [TABLES[k].typed(r) for r in payload.get(k, [])]
-                for k in ("metrics", "steps", "summary")
-            }
-            return "json", payload["experiment"], tables
-        meta_path = out_dir / "experiment.json"
-        if not meta_path.exists():
-            raise ResumeError(
-                f"{out_dir} holds no experiment.json or results.json, so it is not a tui-lab out "
-                "directory that can be resumed. Pass the --out directory of an earlier --export "
-                "run."
-            )
-        tables = {
-            k: read_csv(out_dir / f"{k}.csv", TABLES[k]) for k in ("metrics", "steps", "summary")
-        }
-        return "csv", json.loads(meta_path.read_text(encoding="utf-8")), tables
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        export = read_export(out_dir)
+    except OpenError as exc:
+        raise ResumeError(f"{exc} It cannot be resumed.") from None
+    if export.kind != "comparison":
         raise ResumeError(
-            f"{out_dir} cannot be read back ({type(exc).__name__}: {str(exc)[:200]}); a result "
-            "file there is damaged. Restore it, or start again with a new --out directory."
-        ) from None
+            f"{out_dir} holds a {export.kind}, not a comparison: --resume continues a "
+            "comparison (a search resumes by running its command again)."
+        )
+    return export.fmt, export.meta, export.tables

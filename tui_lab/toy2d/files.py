@@ -1,6 +1,7 @@
 """The 2-D toy problem's result files: trajectories.csv (run, optimizer, lr, step, x1, x2, f),
 summary.csv, expectations.csv and experiment.json (``--export csv``) or results.json
-(``--export json``), and report.md with the paths drawn as text."""
+(``--export json``), and report.md with the paths drawn as text; ``read_toy`` reads them back
+(``tui-lab open``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import json
 import math
 from typing import Any
 
-from tui_lab.config import ExperimentConfig
+from pydantic import ValidationError
+
+from tui_lab.config import ExperimentConfig, Toy2DConfig
+from tui_lab.errors import OpenError, UserError
 from tui_lab.results.checks import ExpectationResult, expectation_rows
 from tui_lab.results.columns import EXPECTATIONS, TOY_SUMMARY, TRAJECTORIES
+from tui_lab.results.exports import Export
 from tui_lab.results.files import csv_text
 from tui_lab.results.manifest import manifest
 from tui_lab.results.report import (
@@ -22,7 +27,7 @@ from tui_lab.results.report import (
     markdown_table,
     report_head,
 )
-from tui_lab.toy2d.problem import Toy2DProblem, Trajectory
+from tui_lab.toy2d.problem import Point, Toy2DProblem, Trajectory, summarize
 
 
 def toy_manifest(
@@ -105,3 +110,27 @@ def toy2d_report(
     lines += chart_block(paths, "paths from the start", "x1", "x2")
     lines += chart_block(gaps, "log10|f − f_min| per step", "step", "log10|f − f_min|")
     return "\n".join(lines)
+
+
+def read_toy(export: Export) -> tuple[Toy2DProblem, list[Trajectory]]:
+    """The problem an export describes and its walked paths, as the files hold them."""
+    described = export.meta["toy2d"]
+    try:
+        cfg = Toy2DConfig.model_validate(
+            {
+                **{k: described[k] for k in ("function", "start", "steps", "tolerance", "f_min")},
+                "bounds": described.get("bounds"),
+                "runs": list(export.meta["runs"].values()),
+            }
+        )
+        problem = Toy2DProblem.from_config(cfg)
+    except (ValidationError, UserError) as exc:
+        raise OpenError(
+            f"{export.path}/experiment.json describes a toy problem this version cannot "
+            f"rebuild ({str(exc)[:300]})."
+        ) from None
+    points: dict[str, list[Point]] = {}
+    for row in export.tables["trajectories"]:
+        points.setdefault(row["run"], []).append(Point(row["step"], row["x1"], row["x2"], row["f"]))
+    walked = [run for run in problem.runs if points.get(run.label)]
+    return problem, [summarize(problem, run, points[run.label]) for run in walked]

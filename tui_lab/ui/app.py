@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from tui_lab.config import ExperimentConfig
 from tui_lab.errors import UserError
 from tui_lab.presets import list_presets, load_preset
+from tui_lab.results.exports import pid_alive, writer_pid
 from tui_lab.system import SystemMonitor
 from tui_lab.toy2d.runner import toy_problem
 from tui_lab.ui.bridge import Arrived, Notice
@@ -35,6 +36,13 @@ from tui_lab.ui.screens.preset_picker import PresetPicker
 from tui_lab.ui.screens.search import SearchScreen
 from tui_lab.ui.screens.toy import ToyScreen
 from tui_lab.ui.sessions.comparison import ComparisonSession
+from tui_lab.ui.sessions.opened import (
+    Following,
+    Opened,
+    OpenedComparison,
+    OpenedSearch,
+    opened_toy,
+)
 from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToyAnimation
 from tui_lab.ui.state.comparison import X_AXES
 from tui_lab.ui.state.draft import Draft
@@ -72,6 +80,7 @@ class LabApp(App[int]):
         search_options: dict[str, Any] | None = None,
         figures: str = "svg",
         system: SystemMonitor | None = None,
+        opened: Opened | None = None,
     ) -> None:
         super().__init__()
         self.model = LabModel(
@@ -86,10 +95,42 @@ class LabApp(App[int]):
         for mode, screen in SCREENS_BY_MODE.items():
             self.add_mode(mode, lambda screen=screen: screen(self.model))
         self.first_mode = "search" if cfg.search is not None else "lab"
+        self.opened = opened
+        if opened is not None:
+            self.first_mode = opened.first_mode
 
     async def on_mount(self) -> None:
+        if self.opened is not None:
+            self.show_opened(self.opened)
         if self.first_mode != self.current_mode:
             await self.switch_mode(self.first_mode)
+
+    # ------------------------------------------------------------------ past results
+
+    def show_opened(self, opened: Opened) -> None:
+        """``tui-lab open``: each export in its view, read-only, followed while it grows; the
+        comparisons' runs become the Lab's reference runs."""
+        model = self.model
+        followed = [*opened.comparisons, *opened.searches]
+        writers = [writer_pid(e.path, e.meta) for e in followed if e.running]
+        alive = [pid for pid in writers if pid is not None and pid_alive(pid)]
+        if alive:  # the system pane shows the process training these runs (on this host)
+            model.system = SystemMonitor(pid=alive[0])
+        if opened.comparisons:
+            comparison = OpenedComparison(self, opened.comparisons)
+            model.comparison = comparison
+            model.references = comparison.references()
+            self.follow_exports(comparison.following)
+        if opened.searches:
+            search = OpenedSearch(self, opened.searches)
+            model.search = search
+            self.follow_exports(search.following)
+        if opened.toy is not None:
+            model.toy = opened_toy(self, *opened.toy)
+
+    @work(thread=True, exit_on_error=False, group="follow-exports", name="follow-exports")
+    def follow_exports(self, following: Following) -> None:
+        following.follow()
 
     # ------------------------------------------------------------------ launching
 
@@ -115,10 +156,12 @@ class LabApp(App[int]):
             return
         try:
             cfg = model.draft.experiment_config()
-            session = ComparisonSession(cfg, self, model.argv, model.figures)
+            session = ComparisonSession(cfg, self, model.argv, model.figures, model.references)
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
+        if model.comparison is not None and not model.comparison.trains:
+            model.comparison.stop()  # opened results: no longer followed
         model.comparison = session
         self.switch_mode("compare")
         self.train(session)
@@ -169,6 +212,8 @@ class LabApp(App[int]):
         if event.worker.group == "training" and model.comparison is not None:
             model.comparison.crashed(error)
             self.show_notice(Notice(error, "Training crashed", "error", 15, final=True))
+        elif event.worker.group == "follow-exports":
+            self.show_notice(Notice(error, "Following stopped", "error", 15))
         elif event.worker.group in ("search", "follow") and model.search is not None:
             model.search.crashed(error)
             self.show_notice(Notice(error, "Search crashed", "error", 15))
@@ -246,9 +291,9 @@ class LabApp(App[int]):
 
     # ------------------------------------------------------------------ palette, quitting
 
-    async def open_search(self, action: str | None = None) -> None:
-        """The Search view, then one of its actions (for the command palette)."""
-        await self.switch_mode("search")
+    async def open_view(self, mode: str, action: str | None = None) -> None:
+        """A view, then one of its actions (for the command palette)."""
+        await self.switch_mode(mode)
         if action is not None:
             await self.screen.run_action(action)
 
@@ -263,7 +308,12 @@ class LabApp(App[int]):
             "Compare view", "Live charts and tables", lambda: self.switch_mode("compare")
         )
         yield SystemCommand(
-            "Export CSV", "Write metrics/steps/summary CSV files", self.action_export
+            "Reference runs",
+            "Draw a past comparison's runs beside the next launch",
+            lambda: self.open_view("lab", "references"),
+        )
+        yield SystemCommand(
+            "Export CSV", "Write metrics/steps/summary CSV files and figures", self.action_export
         )
         yield SystemCommand("Export JSON", "Write results.json", lambda: self.action_export("json"))
         yield SystemCommand("Cycle x axis", "step → epoch → seconds", self.action_cycle_x_axis)
@@ -274,23 +324,29 @@ class LabApp(App[int]):
             "Stop all runs", "Stop every run after its current step", self.stop_jobs
         )
         yield SystemCommand(
-            "Search view", "Search space, budget, trials, importance", self.open_search
+            "Search view",
+            "Search space, budget, trials, importance",
+            lambda: self.open_view("search"),
         )
         yield SystemCommand(
-            "Launch search", "Run the Search view's search", lambda: self.open_search("launch")
+            "Launch search",
+            "Run the Search view's search",
+            lambda: self.open_view("search", "launch"),
         )
         yield SystemCommand(
             "Stop search",
             "Stop the search; its running trial is re-queued",
-            lambda: self.open_search("stop"),
+            lambda: self.open_view("search", "stop"),
         )
         yield SystemCommand(
             "Follow a study",
             "Attach to a study by storage URL (read-only)",
-            lambda: self.open_search("attach"),
+            lambda: self.open_view("search", "attach"),
         )
         yield SystemCommand(
-            "Sort trials", "Trials table: by number or by value", lambda: self.open_search("sort")
+            "Sort trials",
+            "Trials table: by number or by value",
+            lambda: self.open_view("search", "sort"),
         )
 
     def stop_jobs(self, status: str = "stopped") -> None:
@@ -315,10 +371,12 @@ def run_app(
     overrides: dict[str, Any],
     search_options: dict[str, Any] | None = None,
     figures: str = "svg",
+    opened: Opened | None = None,
 ) -> int:
     """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
-    searches it launches, ``figures`` is what its exports draw. Returns the exit code."""
-    app = LabApp(cfg, overrides, search_options=search_options, figures=figures)
+    searches it launches, ``figures`` is what its exports draw, ``opened`` are past results
+    to show (``tui-lab open``). Returns the process exit code."""
+    app = LabApp(cfg, overrides, search_options=search_options, figures=figures, opened=opened)
     result = app.run()
     # The app's objects (widgets, histories, torch tensors) die with the process: freezing them
     # spares the interpreter's final collection, which takes most of a quit otherwise.
