@@ -4,6 +4,7 @@ process is still writing followed live until that process is killed."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from support import as_sets
 from tui_lab.cli.main import main
 from tui_lab.config import ExperimentConfig
 from tui_lab.results.exports import read_export
+from tui_lab.results.manifest import writer
 from tui_lab.search.runner import SearchJob
 from tui_lab.toy2d.runner import run_toy_job
 from tui_lab.training.job import ComparisonJob
@@ -211,6 +213,37 @@ def test_the_lab_takes_reference_runs_from_a_directory(tmp_path):
             await pilot.press("enter")
             await pilot.pause()
             assert [r.name for r in app.model.references] == ["ref adam", "ref sgd"]
+
+    run(scenario())
+
+
+def test_a_growing_search_export_is_followed_until_its_writer_finishes(tmp_path):
+    """A search writes its files after every trial: the view takes each new trial, then the
+    studies' outcomes and the final status."""
+    done = search_export(tmp_path / "done", "random")
+    live = tmp_path / "live"
+    live.mkdir()
+    finished = {name: (done / name).read_text() for name in ("experiment.json", "trials.csv")}
+    meta = json.loads(finished["experiment.json"])
+    first = {**meta, "status": "running", "studies": {}, "writer": writer()}
+    trials = finished["trials.csv"].splitlines(keepends=True)
+    (live / "trials.csv").write_text("".join(trials[:2]))  # the header and trial 0
+    (live / "experiment.json").write_text(json.dumps(first))
+    for name in ("metrics.csv", "summary.csv"):
+        (live / name).write_text((done / name).read_text().splitlines(keepends=True)[0])
+
+    async def scenario():
+        app = opened_app(live)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            session = app.model.search
+            assert session.status == "following" and len(session.records) == 1
+            for name in ("metrics.csv", "summary.csv", "trials.csv", "experiment.json"):
+                (live / name).write_text((done / name).read_text())  # as the writer does
+            await wait_until(pilot, lambda: session.status == "opened read-only")
+            assert len(session.records) == 3 and session.test_acc("tiny_random") is not None
+            shown = [str(n.message) for n in app._notifications]
+            assert any("the writer finished (completed)" in text for text in shown)
 
     run(scenario())
 

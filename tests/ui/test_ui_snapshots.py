@@ -10,7 +10,7 @@ import dataclasses
 import math
 
 import pytest
-from lab_pilot import FixedSystem
+from lab_pilot import FixedSystem, fake_sweep, sweep_preset
 
 from tui_lab.config import Expectation, ExperimentConfig, RunSpec, Toy2DConfig
 from tui_lab.events import (
@@ -294,3 +294,20 @@ def test_search_view(snap_compare, size):
         await pilot.pause()
 
     assert snap_compare(lab_app(search_preset(), {}), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_sweep_analysis_view(snap_compare, size):
+    """Grid and random search compared: best so far per trial-epoch, parallel coordinates,
+    slices, the heat-map of the two parameters that mattered most, importance."""
+
+    async def run_before(pilot) -> None:
+        app: LabApp = pilot.app
+        session = show_trials(app, sweep_preset(), fake_sweep())
+        session.status = "completed"
+        await app.switch_mode("analysis")
+        await pilot.pause()
+        app.screen.redraw()
+        await pilot.pause()
+
+    assert snap_compare(lab_app(sweep_preset(), {}), terminal_size=size, run_before=run_before)

@@ -148,31 +148,38 @@ def top_two(importance: dict[str, float] | None, keys: Sequence[str]) -> tuple[s
 
 @dataclass(frozen=True)
 class HeatMap:
-    """The best objective in each cell of two parameters' values (None: no scored trial)."""
+    """The best objective in each cell of two parameters' values (None: no scored trial).
+    Labels name each bin (a value, or a range ``lo–hi``); ticks are the same, shorter (a
+    range's lower end in two digits), for narrow text."""
 
     x: str
     y: str
     x_labels: list[str]
     y_labels: list[str]
     cells: list[list[float | None]]  # cells[row = y bin][column = x bin]
+    x_ticks: list[str]
+    y_ticks: list[str]
 
 
-def _bins(axis: ParamAxis) -> tuple[list[int], list[str]]:
-    """Each trial's bin along an axis and the bins' labels: a column per choice or distinct
-    value, or ``HEATMAP_BINS`` equal ranges (of log10 for a log axis)."""
+def _tick(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.2g}"
+
+
+def _bins(axis: ParamAxis, most: int) -> tuple[list[int], list[str], list[str]]:
+    """Each trial's bin along an axis, the bins' labels and their ticks: a column per choice
+    or distinct value, or ``most`` equal ranges (of log10 for a log axis)."""
     if axis.labels is not None:
-        return [int(p) for p in axis.positions], axis.labels
+        return [int(p) for p in axis.positions], axis.labels, axis.labels
     distinct = sorted(set(axis.positions))
-    if len(distinct) <= HEATMAP_BINS:
+    if len(distinct) <= most:
         labels = [display(10**p if axis.log else p) for p in distinct]
-        return [distinct.index(p) for p in axis.positions], labels
+        return [distinct.index(p) for p in axis.positions], labels, labels
     lo, hi = distinct[0], distinct[-1]
-    width = (hi - lo) / HEATMAP_BINS
-    edges = [lo + width * i for i in range(HEATMAP_BINS + 1)]
-    labels = [
-        "–".join(display(10**e if axis.log else e) for e in (a, b)) for a, b in pairwise(edges)
-    ]
-    return [min(HEATMAP_BINS - 1, int((p - lo) / width)) for p in axis.positions], labels
+    width = (hi - lo) / most
+    edges = [10 ** (lo + width * i) if axis.log else lo + width * i for i in range(most + 1)]
+    labels = [f"{display(a)}–{display(b)}" for a, b in pairwise(edges)]
+    bins = [min(most - 1, int((p - lo) / width)) for p in axis.positions]
+    return bins, labels, [_tick(e) for e in edges[:-1]]
 
 
 def heatmap(
@@ -181,18 +188,20 @@ def heatmap(
     y: str,
     direction: str,
     space: dict[str, ParamSpace] | None = None,
+    bins: int = HEATMAP_BINS,
 ) -> HeatMap:
-    """Bin the scored trials by two parameters and keep each cell's best value."""
+    """Bin the scored trials by two parameters (at most ``bins`` ranges of a numeric one) and
+    keep each cell's best value."""
     trials = with_params(records, (x, y))
-    x_bins, x_labels = _bins(param_axis(trials, x, space))
-    y_bins, y_labels = _bins(param_axis(trials, y, space))
+    x_bins, x_labels, x_ticks = _bins(param_axis(trials, x, space), bins)
+    y_bins, y_labels, y_ticks = _bins(param_axis(trials, y, space), bins)
     pick = max if direction == "maximize" else min
     cells: list[list[float | None]] = [[None] * len(x_labels) for _ in y_labels]
     for r, i, j in zip(trials, x_bins, y_bins, strict=True):
         assert r.value is not None
         old = cells[j][i]
         cells[j][i] = r.value if old is None else pick(old, r.value)
-    return HeatMap(x, y, x_labels, y_labels, cells)
+    return HeatMap(x, y, x_labels, y_labels, cells, x_ticks, y_ticks)
 
 
 def best_quarter(records: Sequence[TrialRecord], direction: str) -> set[tuple[str, int]]:

@@ -30,6 +30,7 @@ from tui_lab.system import SystemMonitor
 from tui_lab.toy2d.runner import toy_problem
 from tui_lab.ui.bridge import Arrived, Notice
 from tui_lab.ui.model import LabModel
+from tui_lab.ui.screens.analysis import AnalysisScreen
 from tui_lab.ui.screens.compare import CompareScreen
 from tui_lab.ui.screens.lab import LabScreen
 from tui_lab.ui.screens.preset_picker import PresetPicker
@@ -54,6 +55,7 @@ SCREENS_BY_MODE: dict[str, Callable[[LabModel], Screen]] = {
     "compare": CompareScreen,
     "toy": ToyScreen,
     "search": SearchScreen,
+    "analysis": AnalysisScreen,
 }
 
 
@@ -68,6 +70,7 @@ class LabApp(App[int]):
         Binding("f3", "switch_mode('compare')", "Compare", id="mode-compare"),
         Binding("f4", "switch_mode('toy')", "2-D toy", id="mode-toy"),
         Binding("f5", "switch_mode('search')", "Search", id="mode-search"),
+        Binding("f6", "switch_mode('analysis')", "Analysis", id="mode-analysis"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
@@ -327,6 +330,11 @@ class LabApp(App[int]):
             "Search view",
             "Search space, budget, trials, importance",
             lambda: self.open_view("search"),
+        )
+        yield SystemCommand(
+            "Sweep analysis",
+            "Best so far per trial-epoch, parallel coordinates, slices, heat-map, importance",
+            lambda: self.switch_mode("analysis"),
         )
         yield SystemCommand(
             "Launch search",

@@ -57,9 +57,8 @@ class CompareScreen(LabView):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / REDRAW_HZ, self.redraw)
         self.query_one(RunsTable).focus()
-        self.redraw()
+        self.redraw_every(REDRAW_HZ)
 
     @property
     def comparison(self) -> ShownComparison | None:

@@ -46,6 +46,7 @@ class SearchScreen(LabView):
         Binding("S", "stop", "Stop", id="search-stop"),
         Binding("o", "sort", "Sort", id="search-sort"),
         Binding("p", "next_param", "Parameter", id="search-param"),
+        Binding("a", "app.switch_mode('analysis')", "Analysis", id="search-analysis"),
     ]
 
     def __init__(self, model: LabModel) -> None:
@@ -67,14 +68,13 @@ class SearchScreen(LabView):
                         yield MetricChart(metric, id=chart_id)
                     yield ImportanceBars(id="importance")
                     yield TrialsChart("trials", id="chart-trials")
-                    yield ParamChart("parameters", id="chart-param")
+                    yield ParamChart("parameters", hint="p: next", id="chart-param")
                 yield TrialsTable(id="trials-table")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "search"
-        self.set_interval(1 / REDRAW_HZ, self.redraw)
-        self.redraw()
+        self.redraw_every(REDRAW_HZ)
 
     def on_screen_resume(self) -> None:
         """The Lab may have changed the base config (epochs, data): show the budget it gives."""

@@ -90,13 +90,24 @@ class TrialsChart(SearchChart):
 
 
 class ParamChart(SearchChart):
-    """The objective against one parameter's value (categories side by side, rates on log10)."""
+    """The objective against one parameter's value (categories side by side, rates on log10):
+    a slice plot. ``hint`` names the key that shows the next parameter; without one (small
+    multiples) the title is the parameter alone."""
+
+    def __init__(self, title: str, *, hint: str = "", id: str | None = None) -> None:
+        super().__init__(title, id=id)
+        self.hint = hint
 
     def draw(self, session: SearchSession, key: str | None) -> None:
         if not self.due(session, key):
             return
         objective = objective_title(session.objective)
-        self.border_title = f"{objective} vs {key} (p: next)" if key else "parameters"
+        if key is None:
+            self.border_title = "parameters"
+        elif self.hint:
+            self.border_title = f"{objective} vs {key} ({self.hint})"
+        else:
+            self.border_title = f"slice: {key}"
         if key is None:
             self.refresh()
             return
@@ -126,14 +137,14 @@ class ParamChart(SearchChart):
         self.refresh()
 
 
-class ImportanceBars(Static):
-    """Optuna's hyperparameter importance per study as text bars, or why there is none yet."""
+class SearchText(Static):
+    """A framed text panel redrawn from a session when its trials or its width changed."""
 
-    DEFAULT_CSS = f"ImportanceBars {{ {CHART_FRAME} padding: 0 1; overflow-y: auto; }}"
+    DEFAULT_CSS = f"SearchText {{ {CHART_FRAME} padding: 0 1; overflow-y: auto; }}"
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "importance"
+        self.border_title = title
         self._drawn: tuple | None = None
 
     def show(self, session: SearchSession) -> None:
@@ -142,7 +153,20 @@ class ImportanceBars(Static):
         if key == self._drawn or width < 10:
             return
         self._drawn = key
-        self.update(importance_text(session, width))
+        self.update(self.text(session, width))
+
+    def text(self, session: SearchSession, width: int) -> Text:
+        raise NotImplementedError
+
+
+class ImportanceBars(SearchText):
+    """Optuna's hyperparameter importance per study as text bars, or why there is none yet."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("importance", id=id)
+
+    def text(self, session: SearchSession, width: int) -> Text:
+        return importance_text(session, width)
 
 
 def bar(fraction: float, width: int) -> str:
