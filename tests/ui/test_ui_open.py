@@ -99,7 +99,11 @@ def test_a_finished_comparison_opens_read_only_in_the_compare_view(tmp_path):
             await pilot.press("s")  # a past run cannot be stopped
             await pilot.pause()
             await pilot.press("e")
-            await pilot.pause()
+
+            def shown() -> list[str]:
+                return [str(n.message) for n in app._notifications]
+
+            await wait_until(pilot, lambda: any("opened from its export" in t for t in shown()))
             assert not list(tmp_path.glob("runs"))  # nothing exported again
 
     run(scenario())

@@ -14,6 +14,8 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from textual import work
@@ -36,7 +38,7 @@ from tui_lab.ui.screens.lab import LabScreen
 from tui_lab.ui.screens.preset_picker import PresetPicker
 from tui_lab.ui.screens.search import SearchScreen
 from tui_lab.ui.screens.toy import ToyScreen
-from tui_lab.ui.sessions.comparison import ComparisonSession
+from tui_lab.ui.sessions.comparison import ComparisonSession, ShownComparison
 from tui_lab.ui.sessions.opened import (
     Following,
     Opened,
@@ -50,6 +52,16 @@ from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.state.search_draft import SearchDraft
 
 ScreenT = TypeVar("ScreenT", bound=Screen)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What the export worker did: the out dir it wrote (None if it could not), and why."""
+
+    path: Path | None
+    notice: Notice
+
+
 SCREENS_BY_MODE: dict[str, Callable[[LabModel], Screen]] = {
     "lab": LabScreen,
     "compare": CompareScreen,
@@ -208,6 +220,10 @@ class LabApp(App[int]):
             screen.show_results()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        done = event.worker.result
+        if event.state == WorkerState.SUCCESS and isinstance(done, Exported):
+            self.model.last_export = done.path or self.model.last_export
+            self.show_notice(done.notice)
         if event.state != WorkerState.ERROR:
             return
         error = f"{type(event.worker.error).__name__}: {event.worker.error}"
@@ -280,17 +296,20 @@ class LabApp(App[int]):
         if session is None:
             self.notify("Nothing to export yet: launch a comparison first.", severity="warning")
             return
+        self.notify(f"Exporting {fmt.upper()} results and figures…", timeout=3)
+        self.export_files(session, fmt)
+
+    @work(thread=True, exit_on_error=False, group="export", name="export")
+    def export_files(self, session: ShownComparison, fmt: str) -> Exported:
+        """The same files as --export, figures included, drawn in this worker thread (a second
+        or two of matplotlib) while the UI goes on."""
         try:
-            self.model.last_export = session.export(fmt)
+            path = session.export(fmt)
         except UserError as exc:
-            self.notify(str(exc), title="Export failed", severity="error", timeout=10)
-            return
+            return Exported(None, Notice(str(exc), "Export failed", "error", 10))
         state = "" if session.state.done else " (a snapshot: training is still running)"
-        self.notify(
-            f"Wrote {fmt.upper()} results to {self.model.last_export}/{state}",
-            title="Exported",
-            timeout=10,
-        )
+        text = f"Wrote {fmt.upper()} results to {path}/{state}"
+        return Exported(path, Notice(text, "Exported", timeout=10))
 
     # ------------------------------------------------------------------ palette, quitting
 
