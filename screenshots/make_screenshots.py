@@ -1,11 +1,13 @@
 """Write SVG screenshots of the real app: the Lab before launch, a comparison mid-training, the
-results table, the 2-D toy problem and a finished search.
+results table, the 2-D toy problem, a finished search and the sweep analysis of grid against
+random search; and two figures an export writes (matplotlib): the comparison's loss and the
+searches' optimization history.
 
 The comparison is trained for real first (the ``adam_vs_sgd`` preset on the synthetic dataset,
 fixed seeds) and its event stream recorded; the app is then fed the first half of those events
 (mid-training) or all of them (results), so the pictures do not depend on when a timer fired.
-The search (``bayes_search``: TPE with median pruning, on the synthetic dataset) is run for real
-the same way and its whole event stream fed to the Search view.
+The searches (``bayes_search``: TPE with median pruning; ``grid_vs_random``) are run for real
+the same way and their whole event streams fed to the Search and analysis views.
 
     .venv/bin/python screenshots/make_screenshots.py  [OUT_DIR, default: screenshots/]
 """
@@ -13,13 +15,17 @@ the same way and its whole event stream fed to the Search view.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from tui_lab.config import ExperimentConfig, Toy2DConfig
-from tui_lab.events import Event, StepLogged
+from tui_lab.events import Event, StepLogged, StudyFinished
 from tui_lab.presets import load_preset, preset_files
+from tui_lab.results.figures import comparison_figures
+from tui_lab.results.recorder import ResultsRecorder
+from tui_lab.search.figures import search_figures, studies_of
 from tui_lab.search.runner import Search
 from tui_lab.training.comparison import Comparison
 from tui_lab.ui.app import LabApp
@@ -71,6 +77,33 @@ def search_replay(cfg: ExperimentConfig, events: list):
         app.screen.redraw()
 
     return setup
+
+
+async def analysis_setup(app: LabApp, pilot) -> None:
+    await pilot.pause()
+    await app.switch_mode("analysis")
+    await pilot.pause()
+    app.screen.redraw()
+
+
+def write_figures(out: Path, events: list[Event], search: ExperimentConfig, found: list) -> None:
+    """The loss figure of the comparison and the history of the searches, as exports draw
+    them, copied out of a scratch out dir."""
+    scratch = Path(tempfile.mkdtemp(prefix="tui-lab-figures-"))
+    recorder = ResultsRecorder()
+    for event in events:
+        recorder(event)
+    names = sorted(recorder.summary, key=lambda name: recorder.order[name])
+    drawn = comparison_figures(recorder.tables(), names, scratch, "svg")
+    outcomes = [e.outcome for e in found if isinstance(e, StudyFinished)]
+    assert search.search is not None
+    s = search.search
+    drawn += search_figures(studies_of(outcomes), s.objective, s.direction, s.space, scratch, "svg")
+    for figure in drawn:
+        stem = Path(figure.path).stem
+        if stem in ("loss", "optimization_history"):
+            shutil.copy(scratch / figure.path, out / f"figure_{stem}.svg")
+            print(out / f"figure_{stem}.svg")
 
 
 def record_comparison(cfg: ExperimentConfig) -> list[Event]:
@@ -134,6 +167,15 @@ async def main(out: Path) -> None:
     bayes = load_preset("bayes_search")
     search_events = record_search(bayes)
     await shoot(LabApp(bayes, SEARCH_QUICK), "search", out, search_replay(bayes, search_events))
+    versus = load_preset("grid_vs_random")
+    versus_events = record_search(versus)
+
+    async def sweep(app: LabApp, pilot) -> None:
+        await search_replay(versus, versus_events)(app, pilot)
+        await analysis_setup(app, pilot)
+
+    await shoot(LabApp(versus, SEARCH_QUICK), "sweep_analysis", out, sweep)
+    write_figures(out, events, versus, versus_events)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tui_lab.config import ExperimentConfig
@@ -84,3 +85,49 @@ def rows(path: Path) -> list[dict[str, str]]:
 def typed_rows(path: Path, columns: Columns) -> list[dict[str, Any]]:
     """A result file's rows read back as tui-lab reads them (numbers as numbers)."""
     return read_csv(path, columns)
+
+
+class FakeNVML:
+    """pynvml's functions that the monitor calls, answering for two GPUs; the second cannot
+    read its power (as some boards cannot)."""
+
+    NVML_TEMPERATURE_GPU = 0
+
+    class NVMLError(Exception):
+        pass
+
+    def __init__(self, count: int = 2, fail_init: bool = False) -> None:
+        self.count = count
+        self.fail_init = fail_init
+        self.inits = 0
+
+    def nvmlInit(self) -> None:
+        self.inits += 1
+        if self.fail_init:
+            raise self.NVMLError("Driver Not Loaded")
+
+    def nvmlDeviceGetCount(self) -> int:
+        return self.count
+
+    def nvmlDeviceGetHandleByIndex(self, i: int) -> int:
+        return i
+
+    def nvmlDeviceGetName(self, h: int) -> bytes:
+        return b"NVIDIA H200" if h == 0 else b"NVIDIA L4"
+
+    def nvmlDeviceGetUtilizationRates(self, h: int) -> SimpleNamespace:
+        return SimpleNamespace(gpu=87 if h == 0 else 3, memory=40)
+
+    def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace:
+        return SimpleNamespace(used=(40 if h == 0 else 1) * 2**30, total=140 * 2**30)
+
+    def nvmlDeviceGetTemperature(self, h: int, sensor: int) -> int:
+        return 54 if h == 0 else 31
+
+    def nvmlDeviceGetPowerUsage(self, h: int) -> int:
+        if h == 1:
+            raise self.NVMLError("Not Supported")
+        return 310_000  # milliwatts
+
+    def nvmlDeviceGetEnforcedPowerLimit(self, h: int) -> int:
+        return 700_000

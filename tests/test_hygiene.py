@@ -24,6 +24,7 @@ CORE = [
     "tui_lab.config",
     "tui_lab.presets",
     "tui_lab.results.report",
+    "tui_lab.results.figures",
     "tui_lab.training.job",
     "tui_lab.search.runner",
     "tui_lab.toy2d.runner",
@@ -44,7 +45,7 @@ def test_the_core_loads_neither_textual_nor_rich(module):
 @pytest.mark.parametrize("module", ["tui_lab.config", "tui_lab.presets", "tui_lab.cli.main"])
 def test_options_and_the_command_line_load_no_torch(module):
     """So that --help, --version, --list-presets and argument errors answer at once."""
-    assert loaded_after(module, ("torch", "optuna", "textual", "rich")) == []
+    assert loaded_after(module, ("torch", "optuna", "textual", "rich", "matplotlib")) == []
 
 
 def test_the_wheel_lists_every_package():

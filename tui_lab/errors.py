@@ -44,6 +44,10 @@ class ResumeError(UserError):
     """A directory that cannot be resumed (not a tui-lab out dir, corrupt checkpoint)."""
 
 
+class OpenError(UserError):
+    """A directory that cannot be opened as an export (not one, damaged, files mixed up)."""
+
+
 def out_of_memory(exc: BaseException) -> bool:
     """Whether ``exc`` says the machine ran out of memory."""
     text = f"{type(exc).__name__}: {exc}".lower()

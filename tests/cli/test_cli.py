@@ -27,6 +27,7 @@ def test_export_csv_writes_the_four_files(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [
         "expectations.csv",
         "experiment.json",
+        "figures",
         "metrics.csv",
         "report.md",
         "steps.csv",

@@ -303,6 +303,9 @@ def test_export_csv_and_json_files(tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert "top" in printed and "Best random trial" in printed
+    drawn = {"optimization_history", "parallel_coordinates", "slices", "contour"}
+    assert {p.name for p in (out / "figures").iterdir()} == {f"{n}.svg" for n in drawn}
+    assert "## Sweep analysis" in (out / "report.md").read_text()
 
     out_json = tmp_path / "json"
     assert (

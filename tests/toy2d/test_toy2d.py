@@ -231,6 +231,12 @@ def test_cli_exports_csv(tmp_path, capsys):
     assert meta["toy2d"]["steps"] == 30 and meta["runs"]["gd"]["optimizer"] == "batch_gd"
     printed = capsys.readouterr().out
     assert "did not converge" in printed and "x2 reversals" in printed
+    svg = (out / "figures" / "paths.svg").read_text()
+    assert svg.startswith("<?xml") and "paths on f = 0.1*x1**2 + 2*x2**2" in svg
+    assert (
+        "![optimizer paths on the contour of f](figures/paths.svg)"
+        in (out / "report.md").read_text()
+    )
 
 
 def test_cli_exports_json_and_rejects_bad_sets(tmp_path, capsys):

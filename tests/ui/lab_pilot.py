@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 import time
 
 from support import TINY_MLP
 
 from tui_lab.config import Expectation, ExperimentConfig, RunSpec
+from tui_lab.events import ImportanceUpdated, TrialFinished, TrialRecord
+from tui_lab.system import SystemMonitor, SystemReading
 
 SIZE = (120, 40)
 TINY = TINY_MLP
@@ -51,3 +55,70 @@ def two_runs() -> ExperimentConfig:
             Expectation(text="every run finishes", check="completed('adam') and completed('sgd')")
         ],
     )
+
+
+class FixedSystem(SystemMonitor):
+    """A system pane that always reads the same (snapshots must not show this machine)."""
+
+    def __init__(self, reading: SystemReading | None = None) -> None:
+        super().__init__(nvml=None)
+        self.reading = reading or SystemReading(
+            pid=os.getpid(),
+            alive=True,
+            cpu_percent=98.0,
+            cores=2,
+            rss=612 * 2**20,
+            threads=7,
+            memory_total=16 * 2**30,
+            load=1.02,
+            gpu_note="no GPU readings: nvidia-ml-py is not installed",
+        )
+
+    def read(self) -> SystemReading:
+        return self.reading
+
+
+def sweep_preset() -> ExperimentConfig:
+    """grid_vs_random in small: one space, two methods, the same budget."""
+    return ExperimentConfig.model_validate(
+        {
+            "name": "snapshot_sweep",
+            "base": {"data": {"dataset": "synthetic"}, "training": {"epochs": 2, "device": "cpu"}},
+            "search": {
+                "method": ["grid", "random"],
+                "space": {
+                    "optimizer.lr": {
+                        "type": "float",
+                        "low": 0.0001,
+                        "high": 0.1,
+                        "log": True,
+                        "grid": [0.0001, 0.001, 0.01, 0.1],
+                    },
+                    "training.batch_size": {"type": "categorical", "choices": [32, 64, 128]},
+                    "model.dropout": {"type": "float", "low": 0.0, "high": 0.5, "grid": [0.0, 0.5]},
+                },
+            },
+        }
+    )
+
+
+def fake_sweep() -> list:
+    """24 finished trials per method (fixed values: accuracy peaks at lr 0.01, dropout hurts
+    a little), and each study's importance."""
+    events: list = []
+    lrs, batches, drops = (0.0001, 0.001, 0.01, 0.1), (32, 64, 128), (0.0, 0.5)
+    for method in ("grid", "random"):
+        study = f"snapshot_sweep-{method}"
+        for n in range(24):
+            if method == "grid":
+                lr, batch, drop = lrs[n // 6], batches[(n // 2) % 3], drops[n % 2]
+            else:
+                lr = 10 ** (-4 + 3 * ((n * 7) % 24) / 23)
+                batch, drop = batches[(n * 5) % 3], 0.5 * ((n * 11) % 24) / 23
+            value = 0.9 - 0.15 * abs(math.log10(lr) + 2) - 0.08 * drop - 0.0004 * (batch - 32)
+            params = {"optimizer.lr": lr, "training.batch_size": batch, "model.dropout": drop}
+            record = TrialRecord(study, n, "COMPLETE", "completed", value, params, 2, 4.0, None, "")
+            events.append(TrialFinished(record))
+        importance = {"optimizer.lr": 0.78, "model.dropout": 0.15, "training.batch_size": 0.07}
+        events.append(ImportanceUpdated(study, importance, ""))
+    return events

@@ -120,8 +120,12 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
 
             await pilot.press("x", "m")
             assert (app.model.x_axis, app.model.smooth) == ("epoch", True)
-            await pilot.press("e")
-            await pilot.pause()
+            await pilot.press("e")  # in a worker thread: the figures take a second or two
+
+            def told() -> bool:
+                return any(str(n.message).startswith("Wrote CSV") for n in app._notifications)
+
+            await wait_until(pilot, told)
             return app.model.last_export
 
     out = run(scenario())

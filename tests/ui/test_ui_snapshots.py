@@ -10,6 +10,7 @@ import dataclasses
 import math
 
 import pytest
+from lab_pilot import FixedSystem, fake_sweep, sweep_preset
 
 from tui_lab.config import Expectation, ExperimentConfig, RunSpec, Toy2DConfig
 from tui_lab.events import (
@@ -25,8 +26,15 @@ from tui_lab.events import (
     TrialRecord,
     TrialStarted,
 )
+from tui_lab.system import GpuReading
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.replay import show_recorded, show_trials, show_walked
+
+
+def lab_app(cfg: ExperimentConfig, overrides: dict, system: FixedSystem | None = None) -> LabApp:
+    """The lab with a system pane that reads the same every time."""
+    return LabApp(cfg, overrides, system=system or FixedSystem())
+
 
 OVERRIDES = {"data.dataset": "synthetic", "training.device": "cpu", "training.epochs": 4}
 RUNS = {"adam": 0.35, "rmsprop": 0.5, "sgd_momentum": 0.8}  # loss decay speed of each fake run
@@ -137,7 +145,7 @@ def compare_at(progress: float, table: str = "tab-runs"):
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_lab_view(snap_compare, size):
-    assert snap_compare(LabApp(preset(), OVERRIDES), terminal_size=size)
+    assert snap_compare(lab_app(preset(), OVERRIDES), terminal_size=size)
 
 
 def test_lab_optimizer_panel(snap_compare):
@@ -145,25 +153,38 @@ def test_lab_optimizer_panel(snap_compare):
         pilot.app.screen.query_one("#panels").active = "tab-optimizer"
         await pilot.pause()
 
-    assert snap_compare(LabApp(preset(), OVERRIDES), terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(
+        lab_app(preset(), OVERRIDES), terminal_size=(120, 40), run_before=run_before
+    )
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_compare_mid_training(snap_compare, size):
-    assert snap_compare(LabApp(preset(), OVERRIDES), terminal_size=size, run_before=compare_at(0.6))
+    assert snap_compare(
+        lab_app(preset(), OVERRIDES), terminal_size=size, run_before=compare_at(0.6)
+    )
 
 
 def test_results_table(snap_compare):
-    app = LabApp(preset(), OVERRIDES)
+    app = lab_app(preset(), OVERRIDES)
     assert snap_compare(app, terminal_size=(120, 40), run_before=compare_at(1.0, "tab-results"))
 
 
 def test_expectations_tab(snap_compare):
     """Once every run has finished, the preset's expectations with met / not met."""
-    app = LabApp(preset(), OVERRIDES)
+    app = lab_app(preset(), OVERRIDES)
     assert snap_compare(
         app, terminal_size=(120, 40), run_before=compare_at(1.0, "tab-expectations")
     )
+
+
+def test_system_tab_with_a_gpu(snap_compare):
+    """The System tab and the line above the charts, with NVML's readings of one GPU."""
+    gpu = GpuReading(0, "NVIDIA H200", 87.0, 40 * 2**30, 140 * 2**30, 54.0, 310.0, 700.0)
+    system = FixedSystem()
+    system.reading = dataclasses.replace(system.reading, gpus=(gpu,), gpu_note="")
+    app = lab_app(preset(), OVERRIDES, system)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=compare_at(0.6, "tab-system"))
 
 
 def test_toy_2d_view(snap_compare):
@@ -177,7 +198,7 @@ def test_toy_2d_view(snap_compare):
         app.screen.redraw()
         await pilot.pause()
 
-    assert snap_compare(LabApp(cfg, {}), terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(lab_app(cfg, {}), terminal_size=(120, 40), run_before=run_before)
 
 
 def search_preset() -> ExperimentConfig:
@@ -272,4 +293,21 @@ def test_search_view(snap_compare, size):
         app.screen.redraw()
         await pilot.pause()
 
-    assert snap_compare(LabApp(search_preset(), {}), terminal_size=size, run_before=run_before)
+    assert snap_compare(lab_app(search_preset(), {}), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_sweep_analysis_view(snap_compare, size):
+    """Grid and random search compared: best so far per trial-epoch, parallel coordinates,
+    slices, the heat-map of the two parameters that mattered most, importance."""
+
+    async def run_before(pilot) -> None:
+        app: LabApp = pilot.app
+        session = show_trials(app, sweep_preset(), fake_sweep())
+        session.status = "completed"
+        await app.switch_mode("analysis")
+        await pilot.pause()
+        app.screen.redraw()
+        await pilot.pause()
+
+    assert snap_compare(lab_app(sweep_preset(), {}), terminal_size=size, run_before=run_before)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tui_lab import __version__
-from tui_lab.config import RunConfig, apply_overrides, parse_value
+from tui_lab.config import FIGURE_FORMATS, RunConfig, apply_overrides, parse_value
 from tui_lab.errors import ConfigError
 
 # the options that stand for one dotted key each (``--epochs 3`` is ``--set training.epochs=3``)
@@ -68,13 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="tui-lab",
         description="A terminal training lab for deep-learning optimization. Without --export "
-        "or --headless it opens the interactive lab.",
+        "or --headless it opens the interactive lab. `tui-lab open DIR [DIR ...]` opens past "
+        "or running exports (see `tui-lab open --help`).",
     )
     p.add_argument(
         "--preset", metavar="NAME|PATH", help="a preset name (see --list-presets) or .toml file"
     )
     p.add_argument("--export", choices=["csv", "json"], help="run headless and write result files")
     p.add_argument("--headless", action="store_true", help="run headless without writing files")
+    p.add_argument(
+        "--figures",
+        choices=FIGURE_FORMATS,
+        default="svg",
+        help="figures an export draws into OUT/figures/ (default svg; the lab's export key too)",
+    )
     p.add_argument(
         "--out", type=Path, metavar="DIR", help="out dir (default runs/<preset>-<time>/)"
     )
@@ -121,6 +128,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     p.add_argument("--version", action="version", version=f"tui-lab {__version__}")
+    return p
+
+
+def build_open_parser() -> argparse.ArgumentParser:
+    """``tui-lab open DIR [DIR ...]``: past results in the lab's views."""
+    p = _Parser(
+        prog="tui-lab open",
+        description="Open exports (the out dirs of --export or the lab's e key) read-only in "
+        "the lab's views: comparisons in Compare, searches in Search (several compared in one "
+        "view), the 2-D toy in its view. An export still being written (a headless run in "
+        "another shell) is followed live until its writer finishes or dies. Its runs become "
+        "reference lines beside the next runs launched in the Lab.",
+    )
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="an export's out dir")
+    p.add_argument(
+        "--figures",
+        choices=FIGURE_FORMATS,
+        default="svg",
+        help="figures the lab's exports draw (default svg)",
+    )
     return p
 
 

@@ -20,7 +20,14 @@ def run_comparison(
     cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]
 ) -> int:
     reporter = HeadlessReporter(cfg.name)
-    job = ComparisonJob(cfg, overrides, command=command, fmt=args.export, listeners=[reporter])
+    job = ComparisonJob(
+        cfg,
+        overrides,
+        command=command,
+        fmt=args.export,
+        figures=args.figures,
+        listeners=[reporter],
+    )
     if not args.export:
         return _train(job, reporter, None)
     resume = args.resume is not None

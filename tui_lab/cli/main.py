@@ -1,8 +1,10 @@
-"""Entry point: ``tui-lab [--preset NAME] [--export csv|json] [--set key=value ...]``.
+"""Entry point: ``tui-lab [--preset NAME] [--export csv|json] [--set key=value ...]``, and
+``tui-lab open DIR [DIR ...]`` for past or running exports.
 
 With neither --export nor --headless it opens the Textual app. Each path imports only what it
-needs (torch, rich, Textual, Optuna), so ``--help``, ``--version``, ``--list-presets`` and
-argument errors answer without loading them. Exit codes: see cli/exits.py.
+needs (torch, rich, Textual, Optuna), so ``--help``, ``--version``, ``--list-presets``,
+argument errors and a directory ``open`` cannot read answer without loading them. Exit codes:
+see cli/exits.py.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 import traceback
 from typing import Any
 
-from tui_lab.cli.args import build_parser, overrides_from_args
+from tui_lab.cli.args import build_open_parser, build_parser, overrides_from_args
 from tui_lab.cli.exits import ExitCode
 from tui_lab.config import ExperimentConfig
 from tui_lab.errors import ConfigError, ResumeError, UserError, describe_failure, out_of_memory
@@ -69,6 +71,8 @@ def _import_failure(exc: ImportError) -> str:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["open"]:
+        return _open(argv[1:])
     args = build_parser().parse_args(argv)
     if args.list_presets:
         from tui_lab.cli.console import print_presets
@@ -96,7 +100,8 @@ def _main(argv: list[str]) -> int:
         from tui_lab.ui.app import run_app
 
         options = {"storage": args.storage, "study": args.study, "workers": args.workers}
-        return run_app(cfg, overrides, {k: v for k, v in options.items() if v is not None})
+        chosen = {k: v for k, v in options.items() if v is not None}
+        return run_app(cfg, overrides, chosen, args.figures)
     if cfg.search is not None:
         from tui_lab.cli.search import run_search
 
@@ -108,6 +113,19 @@ def _main(argv: list[str]) -> int:
     from tui_lab.cli.comparison import run_comparison
 
     return run_comparison(cfg, overrides, args, command)
+
+
+def _open(argv: list[str]) -> int:
+    """``tui-lab open DIR ...``: every directory read (a bad one is one paragraph, before the
+    app loads), then the lab on them."""
+    from tui_lab.results.exports import read_export
+
+    args = build_open_parser().parse_args(argv)
+    exports = [read_export(path) for path in args.dirs]
+    from tui_lab.ui.app import run_app
+    from tui_lab.ui.sessions.opened import read_opened
+
+    return run_app(ExperimentConfig(), {}, figures=args.figures, opened=read_opened(exports))
 
 
 def _without_serve(argv: list[str]) -> list[str]:

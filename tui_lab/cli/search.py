@@ -25,6 +25,7 @@ def run_search(
         command=command,
         out=args.out,
         fmt=args.export,
+        figures=args.figures,
         storage=args.storage,
         study=args.study,
         workers=args.workers or 1,

@@ -12,7 +12,9 @@ from tui_lab.toy2d.runner import run_toy_job
 
 
 def run_toy(cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]) -> int:
-    result = run_toy_job(cfg, overrides, command=command, out=args.out, fmt=args.export)
+    result = run_toy_job(
+        cfg, overrides, command=command, out=args.out, fmt=args.export, figures=args.figures
+    )
     rows = [t.summary_row() for t in result.trajectories]
     print_toy2d_summary(
         cfg.name, result.problem.tolerance, rows, result.expectations, result.out_dir

@@ -172,6 +172,19 @@ def expectation_rows(results: list[ExpectationResult]) -> list[dict[str, Any]]:
     return [{"text": e.text, "check": e.check, "result": e.label} for e in results]
 
 
+VERDICTS = {"met": True, "not met": False, "undecided": None, "n/a": None}
+
+
+def expectations_from_rows(rows: list[dict[str, Any]]) -> list[ExpectationResult]:
+    """expectations.csv read back (``tui-lab open``): each verdict as it was given."""
+    return [
+        ExpectationResult(
+            r["text"], r["check"], VERDICTS.get(r["result"]), r["result"], r["result"] != "n/a"
+        )
+        for r in rows
+    ]
+
+
 def comparison_expectations(
     cfg: ExperimentConfig, recorder: ResultsRecorder
 ) -> list[ExpectationResult]:

@@ -6,7 +6,9 @@ adds what is its own. ``resumed_experiment`` reads a comparison's back for ``--r
 
 from __future__ import annotations
 
+import os
 import platform
+import socket
 import sys
 import time
 from typing import Any
@@ -42,6 +44,12 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
+def writer() -> dict[str, Any]:
+    """The process writing an export: whoever follows it (``tui-lab open``) can tell whether
+    it is still at work (results/exports.py)."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
 def manifest(cfg: ExperimentConfig, command: list[str] | None, **extra: Any) -> dict[str, Any]:
     """The head every experiment.json starts with, then ``extra``."""
     return {
@@ -52,6 +60,7 @@ def manifest(cfg: ExperimentConfig, command: list[str] | None, **extra: Any) -> 
         "command": command,
         "started": now(),
         "environment": environment(),
+        "writer": writer(),
         **extra,
     }
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import plotext as plt
@@ -19,27 +21,53 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MARKERS = ["•", "+", "x", "o", "*", "#", "@", "%", "=", "~", "^", "&"]
 
 
+@dataclass(frozen=True)
+class FigureFile:
+    """A figure written beside report.md (results/figures.py): its title, which is also its
+    alt text, and its path relative to the out dir (``figures/loss.svg``)."""
+
+    title: str
+    path: str
+
+
+Series = dict[str, tuple[list[Any], list[Any]]]
+Ticks = list[tuple[float, str]]
+
+
+def segments(xs: list[Any], ys: list[Any]) -> list[tuple[list[float], list[float]]]:
+    """A series cut where x is None (one series can hold several lines), without the points
+    whose y is missing or not finite."""
+    out: list[tuple[list[float], list[float]]] = [([], [])]
+    for x, y in zip(xs, ys, strict=True):
+        if x is None:
+            out.append(([], []))
+        elif y is not None and math.isfinite(y):
+            out[-1][0].append(x)
+            out[-1][1].append(y)
+    return [seg for seg in out if seg[0]]
+
+
 def text_chart(
-    series: dict[str, tuple[list[float], list[float]]],
+    series: Series,
     title: str,
     xlabel: str,
     ylabel: str,
     width: int = 90,
     height: int = 20,
+    xticks: Ticks | None = None,
+    points: bool = False,
 ) -> str:
-    """Overlay each named (x, y) series in one plotext chart, as plain text (no colour codes)."""
+    """Overlay each named (x, y) series in one plotext chart, as plain text (no colour codes);
+    ``points`` draws each point alone (a scatter), else the points joined by lines."""
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")
+    draw = plt.scatter if points else plt.plot
     for i, (name, (xs, ys)) in enumerate(series.items()):
-        pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and math.isfinite(y)]
-        if pts:
-            plt.plot(
-                [p[0] for p in pts],
-                [p[1] for p in pts],
-                label=name,
-                marker=MARKERS[i % len(MARKERS)],
-            )
+        for j, (seg_x, seg_y) in enumerate(segments(xs, ys)):
+            draw(seg_x, seg_y, label=name if j == 0 else None, marker=MARKERS[i % len(MARKERS)])
+    if xticks:
+        plt.xticks([p for p, _ in xticks], [text for _, text in xticks])
     plt.title(title)
     plt.xlabel(xlabel)
     plt.ylabel(ylabel)
@@ -114,17 +142,36 @@ def expectations_section(expectations: list[ExpectationResult]) -> list[str]:
     return [*lines, ""]
 
 
+def figures_section(figures: Sequence[FigureFile], heading: str = "## Figures") -> list[str]:
+    """The figures embedded by relative path, so report.md shows them on GitHub and in editors."""
+    if not figures:
+        return []
+    lines = [heading, ""]
+    for figure in figures:
+        lines += [f"![{figure.title}]({figure.path})", ""]
+    return lines
+
+
 def chart_block(
-    series: dict[str, tuple[list[float], list[float]]], title: str, xlabel: str, ylabel: str
+    series: Series,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    xticks: Ticks | None = None,
+    points: bool = False,
 ) -> list[str]:
     """A text chart as a fenced block, or nothing when no series has a point."""
-    if not any(xs for xs, _ in series.values()):
+    if not any(segments(xs, ys) for xs, ys in series.values()):
         return []
-    return ["```text", text_chart(series, title, xlabel, ylabel), "```", ""]
+    chart = text_chart(series, title, xlabel, ylabel, xticks=xticks, points=points)
+    return ["```text", chart, "```", ""]
 
 
 def comparison_report(
-    meta: dict[str, Any], recorder: ResultsRecorder, expectations: list[ExpectationResult]
+    meta: dict[str, Any],
+    recorder: ResultsRecorder,
+    expectations: list[ExpectationResult],
+    figures: Sequence[FigureFile] = (),
 ) -> str:
     lines = report_head(meta)
     diff = differing_settings(meta["runs"])
@@ -140,7 +187,8 @@ def comparison_report(
         lines.append(markdown_table(cols, [{"run": n, **d} for n, d in diff.items()]))
     lines += ["## Results", "", markdown_table(SUMMARY[:-1], recorder.summary_rows())]
     lines += expectations_section(expectations)
-    lines += ["## Learning curves", ""]
+    lines += figures_section(figures)
+    lines += ["## Learning curves (text)", ""]
     names = list(meta["runs"])
     tables = recorder.tables()
     per_epoch = {n: [m for m in tables["metrics"] if m["run"] == n] for n in names}

@@ -2,7 +2,9 @@
 trials of earlier, killed runs are included): ``trials.csv`` (a row per trial),
 ``metrics.csv`` (a row per trial per epoch), ``summary.csv`` (the best trial of each study,
 retrained and tested once) and ``experiment.json``; ``--export json`` puts the same tables in
-``results.json``, and report.md closes the search. Written atomically after every trial.
+``results.json``, and report.md closes the search. Written atomically after every trial, and
+read back into trials and studies by ``export_records`` and ``export_outcomes``
+(``tui-lab open``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui_lab.config import ExperimentConfig, RunConfig
+from pydantic import ValidationError
+
+from tui_lab.config import ExperimentConfig, ParamSpace, RunConfig, SearchConfig
 from tui_lab.events import (
+    RunFinished,
     SearchEvent,
     SearchOutcome,
     SearchPlan,
@@ -30,10 +35,12 @@ from tui_lab.results.columns import (
     TRIALS,
     TRIALS_TAIL,
 )
+from tui_lab.results.exports import Export
 from tui_lab.results.files import atomic_write, csv_text
 from tui_lab.results.manifest import manifest, now
 from tui_lab.results.out_dir import RUNS_ROOT, OutDir, claim_out_dir, dir_name
-from tui_lab.search.study import JOURNAL_NAME, fingerprint
+from tui_lab.search.space import decode
+from tui_lab.search.study import JOURNAL_NAME, best_record, fingerprint
 
 
 def trial_rows(records: list[TrialRecord]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -222,3 +229,77 @@ def claim_run_dir(out: Path | None, preset: str, key: str) -> OutDir:
         (Path(out) / JOURNAL_NAME).exists() or saved_run(Path(out)).get("fingerprint") == key
     )
     return claim_out_dir(out, preset, resume=same)
+
+
+# ------------------------------------------------------------------------------ reading back
+
+
+def export_space(export: Export) -> dict[str, ParamSpace] | None:
+    """The searched space as experiment.json records it (None if this version cannot read it)."""
+    try:
+        return SearchConfig.model_validate(export.meta["search"]).space
+    except (ValidationError, KeyError):
+        return None
+
+
+def export_records(export: Export) -> list[TrialRecord]:
+    """The trials of a search export, each with its per-epoch history and its parameters as
+    config values (``[16, 32]`` a list again, batch sizes whole numbers)."""
+    space = export_space(export) or {}
+    history: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in export.tables["metrics"]:
+        epoch = {k: row[k] for k in TRIAL_METRICS.names[2:]}
+        history.setdefault((row["study"], row["trial"]), []).append(epoch)
+    fixed = {*TRIALS, *TRIALS_TAIL}
+    records = []
+    for row in export.tables["trials"]:
+        params = {
+            k: decode(space[k], v) if k in space else v
+            for k, v in row.items()
+            if k not in fixed and v is not None
+        }
+        records.append(
+            TrialRecord(
+                study=row["study"],
+                number=row["number"],
+                state=row["state"],
+                status=row["status"],
+                value=row["value"],
+                params=params,
+                epochs=row["epochs"] or 0,
+                seconds=row["seconds"] or 0.0,
+                pruned_at=row["pruned_at_epoch"],
+                reason=row["reason"] or "",
+                history=tuple(history.get((row["study"], row["number"]), ())),
+                attempts=row["attempts"] or 1,
+            )
+        )
+    return records
+
+
+def export_outcomes(export: Export, records: list[TrialRecord]) -> list[SearchOutcome]:
+    """The studies of a search export that have finished, as they ended: status, best trial,
+    its test score, Optuna's importance."""
+    direction = SearchConfig.model_validate(export.meta["search"]).direction
+    tests = {row["study"]: row for row in export.tables["summary"] if row.get("run")}
+    outcomes = []
+    for plan in (SearchPlan(**p) for p in export.meta.get("plans", [])):
+        study = export.meta.get("studies", {}).get(plan.method)
+        if study is None:
+            continue
+        mine = tuple(r for r in records if r.study == plan.study)
+        test = tests.get(plan.study)
+        outcomes.append(
+            SearchOutcome(
+                plan=plan,
+                status=study["status"],
+                direction=direction,
+                records=mine,
+                best=best_record(list(mine), direction),
+                best_config=(study.get("best") or {}).get("config"),
+                test=None if test is None else RunFinished(**{k: test[k] for k in SUMMARY}),
+                importance=study.get("importance"),
+                importance_note=study.get("importance_note", ""),
+            )
+        )
+    return outcomes

@@ -40,6 +40,7 @@ from tui_lab.events import (
 )
 from tui_lab.results.checks import JobOutcome, check_all, validate_checks
 from tui_lab.search.checks import search_functions
+from tui_lab.search.figures import search_figures, studies_of
 from tui_lab.search.files import SearchDirectory, claim_run_dir, search_key, search_manifest
 from tui_lab.search.plan import open_plan_study, plan_search, search_base, search_of
 from tui_lab.search.report import search_report
@@ -236,7 +237,8 @@ class SearchJob:
     from the TUI. ``out`` names the directory (default: resume the newest unfinished run of
     this same search under runs/, else a new one), held locked until the job ends. ``fmt``
     None (``--headless``) writes no files: the study lives in a temporary directory removed
-    when the job ends."""
+    when the job ends. ``figures`` (svg, png or none) is what the export draws at the end
+    (search/figures.py)."""
 
     def __init__(
         self,
@@ -246,6 +248,7 @@ class SearchJob:
         command: list[str],
         out: Path | None = None,
         fmt: str | None = "csv",
+        figures: str = "svg",
         storage: str | None = None,
         study: str | None = None,
         workers: int = 1,
@@ -272,6 +275,7 @@ class SearchJob:
             raise
         meta = search_manifest(cfg, base, plans, self.search.storage_label, command)
         self.directory = SearchDirectory(self.run_dir, fmt, meta, self.search.records)
+        self.figures = figures if fmt is not None else "none"
         if fmt is not None:
             self.search.listeners.append(self.directory)
         if track_importance:
@@ -320,7 +324,19 @@ class SearchJob:
                 self.search.cfg.expect, search_functions(outcomes), {self.search.base.data.dataset}
             )
             if self.out is not None:
-                report = search_report(self.directory.meta, outcomes, expectations)
+                search = self.search.search
+                figures = []
+                if self.figures != "none":
+                    figures = search_figures(
+                        studies_of(outcomes),
+                        search.objective,
+                        search.direction,
+                        search.space,
+                        self.run_dir,
+                        self.figures,
+                    )
+                meta = self.directory.meta
+                report = search_report(meta, outcomes, expectations, figures, search.space)
                 self.directory.write(status, expectations, report)
         finally:
             self.close()

@@ -44,6 +44,7 @@ from optuna.trial import FrozenTrial, Trial, TrialState
 from tui_lab.config import ParamSpace
 from tui_lab.errors import ConfigError
 from tui_lab.events import TrialRecord
+from tui_lab.results.exports import pid_alive
 from tui_lab.search.space import decode
 
 HEARTBEAT_S = 15.0
@@ -187,16 +188,6 @@ def load_study(storage: BaseStorage, name: str) -> optuna.Study:
 # ------------------------------------------------------------------------------ liveness
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def last_sign_of_life(trial: FrozenTrial) -> float:
     beat = trial.user_attrs.get("heartbeat")
     if beat is not None:
@@ -212,7 +203,7 @@ def is_stale(trial: FrozenTrial, now: float | None = None) -> bool:
     worker = trial.user_attrs.get("worker")
     if worker is None:
         return now - last_sign_of_life(trial) > UNCLAIMED_STALE_S
-    if worker.get("host") == socket.gethostname() and not _pid_alive(int(worker["pid"])):
+    if worker.get("host") == socket.gethostname() and not pid_alive(int(worker["pid"])):
         return True
     return now - last_sign_of_life(trial) > STALE_AFTER_S
 

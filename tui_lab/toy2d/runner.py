@@ -14,6 +14,7 @@ from tui_lab.results.checks import ExpectationResult, check_all, validate_checks
 from tui_lab.results.files import atomic_write
 from tui_lab.results.out_dir import claim_out_dir
 from tui_lab.toy2d.checks import check_functions
+from tui_lab.toy2d.figures import toy_figures
 from tui_lab.toy2d.files import results_files, toy_manifest
 from tui_lab.toy2d.problem import Toy2DProblem, Trajectory, summarize, walk
 
@@ -47,14 +48,19 @@ def conclude_toy(
     command: list[str],
     out: Path | None = None,
     fmt: str | None = None,
+    figures: str = "svg",
 ) -> ToyResult:
-    """Check the expectations on walked paths and, with ``fmt``, write the result files."""
+    """Check the expectations on walked paths and, with ``fmt``, write the result files and
+    (unless ``figures`` is none) the figure."""
     expectations = check_all(cfg.expect, check_functions(trajectories))
     out_dir = None
     if fmt is not None:
         meta = toy_manifest(cfg, problem, command)
         with claim_out_dir(out, cfg.name) as claimed:
-            files = results_files(meta, problem, trajectories, expectations, fmt)
+            drawn = []
+            if figures != "none":
+                drawn = toy_figures(problem, trajectories, claimed.path, figures)
+            files = results_files(meta, problem, trajectories, expectations, fmt, drawn)
             for name, text in files.items():
                 atomic_write(claimed.path / name, text)
         out_dir = claimed.path
@@ -68,6 +74,10 @@ def run_toy_job(
     command: list[str],
     out: Path | None = None,
     fmt: str | None = None,
+    figures: str = "svg",
 ) -> ToyResult:
     problem = toy_problem(cfg, overrides)
-    return conclude_toy(cfg, problem, run_toy2d(problem), command=command, out=out, fmt=fmt)
+    trajectories = run_toy2d(problem)
+    return conclude_toy(
+        cfg, problem, trajectories, command=command, out=out, fmt=fmt, figures=figures
+    )

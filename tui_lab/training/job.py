@@ -27,10 +27,11 @@ from tui_lab.results.checks import (
     validate_checks,
 )
 from tui_lab.results.directory import RunDirectory, read_previous
+from tui_lab.results.figures import comparison_figures, seed_groups
 from tui_lab.results.manifest import comparison_manifest, now
 from tui_lab.results.out_dir import claim_out_dir
 from tui_lab.results.recorder import ResultsRecorder
-from tui_lab.results.report import comparison_report
+from tui_lab.results.report import FigureFile, comparison_report
 from tui_lab.training.checkpoint import CHECKPOINT_DIR, checkpoint_path, load_checkpoint
 from tui_lab.training.comparison import Comparison
 from tui_lab.training.numerics import PRECISION_DTYPES
@@ -52,7 +53,8 @@ def keep_numerics(cfg: RunConfig, label: str) -> RunConfig:
 
 
 class ComparisonJob:
-    """``fmt`` (csv or json) is the format ``write_into`` writes an out dir in."""
+    """``fmt`` (csv or json) is the format ``write_into`` writes an out dir in; ``figures``
+    (svg, png or none) is what its exports draw at the end (results/figures.py)."""
 
     def __init__(
         self,
@@ -61,10 +63,12 @@ class ComparisonJob:
         *,
         command: list[str],
         fmt: str | None = None,
+        figures: str = "svg",
         listeners: Iterable[Listener] = (),
     ) -> None:
         self.cfg = cfg
         self.fmt = fmt
+        self.figures = figures
         self.recorder = ResultsRecorder()
         self.comparison = Comparison(cfg, overrides, [self.recorder])
         validate_checks(cfg.expect, comparison_functions(self.recorder))
@@ -132,8 +136,26 @@ class ComparisonJob:
         with self.recorder.lock:
             self.recorder.expectations = expectation_rows(expectations)
         if self.directory is not None:
-            self.directory.write(status, comparison_report(self.meta, self.recorder, expectations))
+            self._write_final(self.directory, status, expectations)
         return expectations
+
+    def _write_final(
+        self, directory: RunDirectory, status: str, expectations: list[ExpectationResult]
+    ) -> None:
+        """The figures, then the tables, experiment.json (its final status last of all, for
+        whoever follows the out dir) and report.md showing the figures."""
+        figures = self._figures(directory.path)
+        report = comparison_report(directory.meta, self.recorder, expectations, figures)
+        directory.write(status, report)
+
+    def _figures(self, path: Path) -> list[FigureFile]:
+        """Drawn in the exporting thread once training is over (or at a snapshot export)."""
+        if self.figures == "none":
+            return []
+        runs = self.meta["runs"]
+        return comparison_figures(
+            self.recorder.tables(), list(runs), path, self.figures, seed_groups(runs)
+        )
 
     def export(self, fmt: str, out: Path | None = None) -> Path:
         """The same files as ``--export`` into a new out dir (default runs/<preset>-<time>/):
@@ -141,12 +163,10 @@ class ComparisonJob:
         with claim_out_dir(out, self.cfg.name) as claimed:
             directory = RunDirectory(claimed.path, fmt, dict(self.meta), self.recorder)
             if self.outcome is None:
+                self._figures(claimed.path)
                 directory.write()
             else:
-                report = comparison_report(
-                    directory.meta, self.recorder, list(self.outcome.expectations)
-                )
-                directory.write(self.outcome.status, report)
+                self._write_final(directory, self.outcome.status, list(self.outcome.expectations))
         return claimed.path
 
     # ------------------------------------------------------------------ --resume

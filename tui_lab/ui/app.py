@@ -14,6 +14,8 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from textual import work
@@ -25,26 +27,47 @@ from textual.worker import Worker, WorkerState
 from tui_lab.config import ExperimentConfig
 from tui_lab.errors import UserError
 from tui_lab.presets import list_presets, load_preset
+from tui_lab.results.exports import pid_alive, writer_pid
+from tui_lab.system import SystemMonitor
 from tui_lab.toy2d.runner import toy_problem
 from tui_lab.ui.bridge import Arrived, Notice
 from tui_lab.ui.model import LabModel
+from tui_lab.ui.screens.analysis import AnalysisScreen
 from tui_lab.ui.screens.compare import CompareScreen
 from tui_lab.ui.screens.lab import LabScreen
 from tui_lab.ui.screens.preset_picker import PresetPicker
 from tui_lab.ui.screens.search import SearchScreen
 from tui_lab.ui.screens.toy import ToyScreen
-from tui_lab.ui.sessions.comparison import ComparisonSession
+from tui_lab.ui.sessions.comparison import ComparisonSession, ShownComparison
+from tui_lab.ui.sessions.opened import (
+    Following,
+    Opened,
+    OpenedComparison,
+    OpenedSearch,
+    opened_toy,
+)
 from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToyAnimation
 from tui_lab.ui.state.comparison import X_AXES
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.state.search_draft import SearchDraft
 
 ScreenT = TypeVar("ScreenT", bound=Screen)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What the export worker did: the out dir it wrote (None if it could not), and why."""
+
+    path: Path | None
+    notice: Notice
+
+
 SCREENS_BY_MODE: dict[str, Callable[[LabModel], Screen]] = {
     "lab": LabScreen,
     "compare": CompareScreen,
     "toy": ToyScreen,
     "search": SearchScreen,
+    "analysis": AnalysisScreen,
 }
 
 
@@ -59,6 +82,7 @@ class LabApp(App[int]):
         Binding("f3", "switch_mode('compare')", "Compare", id="mode-compare"),
         Binding("f4", "switch_mode('toy')", "2-D toy", id="mode-toy"),
         Binding("f5", "switch_mode('search')", "Search", id="mode-search"),
+        Binding("f6", "switch_mode('analysis')", "Analysis", id="mode-analysis"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
@@ -69,6 +93,9 @@ class LabApp(App[int]):
         argv: list[str] | None = None,
         toy_seconds: float = ANIMATION_SECONDS,
         search_options: dict[str, Any] | None = None,
+        figures: str = "svg",
+        system: SystemMonitor | None = None,
+        opened: Opened | None = None,
     ) -> None:
         super().__init__()
         self.model = LabModel(
@@ -77,14 +104,48 @@ class LabApp(App[int]):
             argv=argv if argv is not None else ["tui-lab", *sys.argv[1:]],
             search_options=search_options or {},
             toy_seconds=toy_seconds,
+            figures=figures,
+            system=system or SystemMonitor(),
         )
         for mode, screen in SCREENS_BY_MODE.items():
             self.add_mode(mode, lambda screen=screen: screen(self.model))
         self.first_mode = "search" if cfg.search is not None else "lab"
+        self.opened = opened
+        if opened is not None:
+            self.first_mode = opened.first_mode
 
     async def on_mount(self) -> None:
+        if self.opened is not None:
+            self.show_opened(self.opened)
         if self.first_mode != self.current_mode:
             await self.switch_mode(self.first_mode)
+
+    # ------------------------------------------------------------------ past results
+
+    def show_opened(self, opened: Opened) -> None:
+        """``tui-lab open``: each export in its view, read-only, followed while it grows; the
+        comparisons' runs become the Lab's reference runs."""
+        model = self.model
+        followed = [*opened.comparisons, *opened.searches]
+        writers = [writer_pid(e.path, e.meta) for e in followed if e.running]
+        alive = [pid for pid in writers if pid is not None and pid_alive(pid)]
+        if alive:  # the system pane shows the process training these runs (on this host)
+            model.system = SystemMonitor(pid=alive[0])
+        if opened.comparisons:
+            comparison = OpenedComparison(self, opened.comparisons)
+            model.comparison = comparison
+            model.references = comparison.references()
+            self.follow_exports(comparison.following)
+        if opened.searches:
+            search = OpenedSearch(self, opened.searches)
+            model.search = search
+            self.follow_exports(search.following)
+        if opened.toy is not None:
+            model.toy = opened_toy(self, *opened.toy)
+
+    @work(thread=True, exit_on_error=False, group="follow-exports", name="follow-exports")
+    def follow_exports(self, following: Following) -> None:
+        following.follow()
 
     # ------------------------------------------------------------------ launching
 
@@ -109,10 +170,13 @@ class LabApp(App[int]):
             self.notify("Fix the fields marked in red first.", severity="error")
             return
         try:
-            session = ComparisonSession(model.draft.experiment_config(), self, model.argv)
+            cfg = model.draft.experiment_config()
+            session = ComparisonSession(cfg, self, model.argv, model.figures, model.references)
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
+        if model.comparison is not None and not model.comparison.trains:
+            model.comparison.stop()  # opened results: no longer followed
         model.comparison = session
         self.switch_mode("compare")
         self.train(session)
@@ -156,6 +220,10 @@ class LabApp(App[int]):
             screen.show_results()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        done = event.worker.result
+        if event.state == WorkerState.SUCCESS and isinstance(done, Exported):
+            self.model.last_export = done.path or self.model.last_export
+            self.show_notice(done.notice)
         if event.state != WorkerState.ERROR:
             return
         error = f"{type(event.worker.error).__name__}: {event.worker.error}"
@@ -163,6 +231,8 @@ class LabApp(App[int]):
         if event.worker.group == "training" and model.comparison is not None:
             model.comparison.crashed(error)
             self.show_notice(Notice(error, "Training crashed", "error", 15, final=True))
+        elif event.worker.group == "follow-exports":
+            self.show_notice(Notice(error, "Following stopped", "error", 15))
         elif event.worker.group in ("search", "follow") and model.search is not None:
             model.search.crashed(error)
             self.show_notice(Notice(error, "Search crashed", "error", 15))
@@ -226,23 +296,26 @@ class LabApp(App[int]):
         if session is None:
             self.notify("Nothing to export yet: launch a comparison first.", severity="warning")
             return
+        self.notify(f"Exporting {fmt.upper()} results and figures…", timeout=3)
+        self.export_files(session, fmt)
+
+    @work(thread=True, exit_on_error=False, group="export", name="export")
+    def export_files(self, session: ShownComparison, fmt: str) -> Exported:
+        """The same files as --export, figures included, drawn in this worker thread (a second
+        or two of matplotlib) while the UI goes on."""
         try:
-            self.model.last_export = session.export(fmt)
+            path = session.export(fmt)
         except UserError as exc:
-            self.notify(str(exc), title="Export failed", severity="error", timeout=10)
-            return
+            return Exported(None, Notice(str(exc), "Export failed", "error", 10))
         state = "" if session.state.done else " (a snapshot: training is still running)"
-        self.notify(
-            f"Wrote {fmt.upper()} results to {self.model.last_export}/{state}",
-            title="Exported",
-            timeout=10,
-        )
+        text = f"Wrote {fmt.upper()} results to {path}/{state}"
+        return Exported(path, Notice(text, "Exported", timeout=10))
 
     # ------------------------------------------------------------------ palette, quitting
 
-    async def open_search(self, action: str | None = None) -> None:
-        """The Search view, then one of its actions (for the command palette)."""
-        await self.switch_mode("search")
+    async def open_view(self, mode: str, action: str | None = None) -> None:
+        """A view, then one of its actions (for the command palette)."""
+        await self.switch_mode(mode)
         if action is not None:
             await self.screen.run_action(action)
 
@@ -257,7 +330,12 @@ class LabApp(App[int]):
             "Compare view", "Live charts and tables", lambda: self.switch_mode("compare")
         )
         yield SystemCommand(
-            "Export CSV", "Write metrics/steps/summary CSV files", self.action_export
+            "Reference runs",
+            "Draw a past comparison's runs beside the next launch",
+            lambda: self.open_view("lab", "references"),
+        )
+        yield SystemCommand(
+            "Export CSV", "Write metrics/steps/summary CSV files and figures", self.action_export
         )
         yield SystemCommand("Export JSON", "Write results.json", lambda: self.action_export("json"))
         yield SystemCommand("Cycle x axis", "step → epoch → seconds", self.action_cycle_x_axis)
@@ -268,23 +346,34 @@ class LabApp(App[int]):
             "Stop all runs", "Stop every run after its current step", self.stop_jobs
         )
         yield SystemCommand(
-            "Search view", "Search space, budget, trials, importance", self.open_search
+            "Search view",
+            "Search space, budget, trials, importance",
+            lambda: self.open_view("search"),
         )
         yield SystemCommand(
-            "Launch search", "Run the Search view's search", lambda: self.open_search("launch")
+            "Sweep analysis",
+            "Best so far per trial-epoch, parallel coordinates, slices, heat-map, importance",
+            lambda: self.switch_mode("analysis"),
+        )
+        yield SystemCommand(
+            "Launch search",
+            "Run the Search view's search",
+            lambda: self.open_view("search", "launch"),
         )
         yield SystemCommand(
             "Stop search",
             "Stop the search; its running trial is re-queued",
-            lambda: self.open_search("stop"),
+            lambda: self.open_view("search", "stop"),
         )
         yield SystemCommand(
             "Follow a study",
             "Attach to a study by storage URL (read-only)",
-            lambda: self.open_search("attach"),
+            lambda: self.open_view("search", "attach"),
         )
         yield SystemCommand(
-            "Sort trials", "Trials table: by number or by value", lambda: self.open_search("sort")
+            "Sort trials",
+            "Trials table: by number or by value",
+            lambda: self.open_view("search", "sort"),
         )
 
     def stop_jobs(self, status: str = "stopped") -> None:
@@ -305,11 +394,16 @@ class LabApp(App[int]):
 
 
 def run_app(
-    cfg: ExperimentConfig, overrides: dict[str, Any], search_options: dict[str, Any] | None = None
+    cfg: ExperimentConfig,
+    overrides: dict[str, Any],
+    search_options: dict[str, Any] | None = None,
+    figures: str = "svg",
+    opened: Opened | None = None,
 ) -> int:
     """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
-    searches it launches. Returns the process exit code."""
-    app = LabApp(cfg, overrides, search_options=search_options)
+    searches it launches, ``figures`` is what its exports draw, ``opened`` are past results
+    to show (``tui-lab open``). Returns the process exit code."""
+    app = LabApp(cfg, overrides, search_options=search_options, figures=figures, opened=opened)
     result = app.run()
     # The app's objects (widgets, histories, torch tensors) die with the process: freezing them
     # spares the interpreter's final collection, which takes most of a quit otherwise.

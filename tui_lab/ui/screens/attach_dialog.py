@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tui_lab.ui.screens.dialog import Dialog
 
-class AttachDialog(ModalScreen[tuple[str, str] | None]):
-    DEFAULT_CSS = """
-    AttachDialog { align: center middle; }
-    AttachDialog > Vertical {
-        width: 90%; max-width: 90; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    AttachDialog Label { margin-top: 1; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss(None)", "Cancel", id="cancel")
-    ]
 
+class AttachDialog(Dialog[tuple[str, str]]):
     def __init__(self, storage: str, study: str) -> None:
         super().__init__()
         self.storage = storage

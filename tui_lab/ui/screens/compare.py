@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
@@ -12,11 +13,12 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from tui_lab.training.run import Run
 from tui_lab.ui.screens.view import LabView
-from tui_lab.ui.sessions.comparison import ComparisonSession
+from tui_lab.ui.sessions.comparison import ShownComparison
 from tui_lab.ui.state.comparison import METRICS
 from tui_lab.ui.widgets.charts import MetricChart
 from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
 from tui_lab.ui.widgets.runs_table import RunsTable
+from tui_lab.ui.widgets.system_pane import SystemDetails, SystemLine
 
 REDRAW_HZ = (
     1  # every redraw is UI-thread CPU taken from training on a busy CPU (bench/tui_overhead.py)
@@ -39,6 +41,7 @@ class CompareScreen(LabView):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="compare-status")
+        yield SystemLine(id="system-line")
         with Grid(id="charts"):
             for metric in METRICS:
                 yield MetricChart(metric, id=f"chart-{metric.replace('_', '-')}")
@@ -49,15 +52,16 @@ class CompareScreen(LabView):
                 yield ResultsTable(id="results-table")
             with TabPane("Expectations", id="tab-expectations"), VerticalScroll():
                 yield ExpectationsView(id="expectations")
+            with TabPane("System", id="tab-system"), VerticalScroll():
+                yield SystemDetails(id="system-details")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / REDRAW_HZ, self.redraw)
         self.query_one(RunsTable).focus()
-        self.redraw()
+        self.redraw_every(REDRAW_HZ)
 
     @property
-    def comparison(self) -> ComparisonSession | None:
+    def comparison(self) -> ShownComparison | None:
         return self.model.comparison
 
     def redraw(self) -> None:
@@ -65,6 +69,9 @@ class CompareScreen(LabView):
         if not self.is_current:
             return
         comparison, model = self.comparison, self.model
+        reading = model.system.read()
+        self.query_one(SystemLine).show(reading)
+        self.query_one(SystemDetails).show(reading)
         if comparison is None:
             self.show_status(
                 "Nothing launched yet: choose options in the Lab (f2) and press ctrl+r."
@@ -76,7 +83,7 @@ class CompareScreen(LabView):
         self.query_one(RunsTable).show(state)
         self.query_one(ResultsTable).show(state)
         expectations = comparison.expectations
-        self.query_one(ExpectationsView).show(comparison.cfg.expect, expectations)
+        self.query_one(ExpectationsView).show(comparison.expect, expectations)
         counts: dict[str, int] = {}
         for run in state.runs.values():
             counts[run.status] = counts.get(run.status, 0) + 1
@@ -88,7 +95,8 @@ class CompareScreen(LabView):
             )
         smooth = "on" if model.smooth else "off"
         options = f"x: {model.x_axis} (x) · smoothing: {smooth} (m)"
-        self.show_status(f"[b]{comparison.cfg.name}[/b]  {summary}   {options}")
+        note = f" · {escape(comparison.note)}" if comparison.note else ""
+        self.show_status(f"[b]{escape(comparison.title)}[/b]{note}  {summary}   {options}")
 
     def show_results(self) -> None:
         """Training is over: the final numbers at once (not at the next tick), on the Results
@@ -102,7 +110,10 @@ class CompareScreen(LabView):
         name = self.query_one(RunsTable).selected_run
         if self.comparison is None or name is None:
             return None
-        return self.comparison.job.comparison.run_named(name)
+        run = self.comparison.run_named(name)
+        if run is None:
+            self.notify(f"{name} is a past run (read-only).", timeout=3)
+        return run
 
     def action_toggle_pause_run(self) -> None:
         run = self._selected()
@@ -123,7 +134,7 @@ class CompareScreen(LabView):
     def action_toggle_pause_all(self) -> None:
         if self.comparison is None:
             return
-        active = [r for r in self.comparison.job.runs if not r.done]
+        active = self.comparison.active_runs()
         pause = any(not r.paused for r in active)
         for run in active:
             run.pause() if pause else run.resume()
@@ -131,11 +142,11 @@ class CompareScreen(LabView):
             self.notify("pausing all runs" if pause else "resuming all runs", timeout=2)
 
     def action_stop_all(self) -> None:
-        if self.comparison is not None and not self.comparison.state.done:
+        if self.comparison is not None and self.comparison.active_runs():
             self.comparison.stop()
             self.notify("stopping all runs after their current step", timeout=2)
 
     def action_toggle_table(self) -> None:
         tabs = self.query_one(TabbedContent)
-        order = ["tab-runs", "tab-results", "tab-expectations"]
+        order = ["tab-runs", "tab-results", "tab-expectations", "tab-system"]
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]

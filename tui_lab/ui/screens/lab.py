@@ -3,6 +3,7 @@ on the right. Every edit goes through the draft (and so through the core's valid
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.markup import escape
@@ -22,7 +23,11 @@ from textual.widgets import (
     TabPane,
 )
 
+from tui_lab.errors import OpenError, UserError
+from tui_lab.results.exports import KIND_NAMES, read_export
+from tui_lab.ui.screens.reference_dialog import ReferenceDialog
 from tui_lab.ui.screens.view import LabView
+from tui_lab.ui.sessions.opened import OpenedComparison
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.widgets.config_panels import PANELS, ConfigPanel
 from tui_lab.ui.widgets.error_box import ErrorBox
@@ -42,6 +47,7 @@ class LabScreen(LabView):
         Binding("ctrl+r", "app.launch", "Launch", priority=True, id="launch"),
         Binding("ctrl+o", "app.pick_preset", "Presets", priority=True, id="presets"),
         Binding("ctrl+t", "toggle_edit_all", "Edit all runs", priority=True, id="edit-all"),
+        Binding("ctrl+b", "references", "Reference runs", priority=True, id="references"),
     ]
 
     @property
@@ -57,6 +63,7 @@ class LabScreen(LabView):
                 yield RunsList(id="runs-list")
                 yield Input(name="run.name", placeholder="run name", compact=True, id="run-name")
                 yield Static(id="edit-scope")
+                yield Static(id="references")
             with TabbedContent(id="panels"):
                 for spec in PANELS:
                     with TabPane(spec.title, id=f"tab-{spec.name}"):
@@ -66,6 +73,36 @@ class LabScreen(LabView):
 
     async def on_mount(self) -> None:
         await self.load_draft()
+
+    def on_screen_resume(self) -> None:
+        self.show_references()
+
+    def show_references(self) -> None:
+        """The past runs the next launch draws beside its own (ctrl+b)."""
+        names = ", ".join(escape(r.name) for r in self.model.references)
+        text = f"beside them: [b]{names}[/b] (ctrl+b)" if names else ""
+        self.query_one("#references", Static).update(text)
+
+    def action_references(self) -> None:
+        self.app.push_screen(ReferenceDialog(), self._reference_answer)
+
+    def _reference_answer(self, path: str | None) -> None:
+        """The runs of a comparison export become the reference lines of the next launch (an
+        empty path clears them)."""
+        if path is None:
+            return
+        if not path:
+            self.model.references = []
+        else:
+            try:
+                export = read_export(Path(path).expanduser())
+                if export.kind != "comparison":
+                    raise OpenError(f"{path} holds {KIND_NAMES[export.kind]}, not a comparison.")
+            except UserError as exc:
+                self.notify(str(exc), title="No reference runs", severity="error", timeout=10)
+                return
+            self.model.references = OpenedComparison(self.app, [export]).references()
+        self.show_references()
 
     async def load_draft(self) -> None:
         """Show the app's draft from scratch (after launch of the app or a preset change)."""

@@ -46,6 +46,7 @@ class SearchScreen(LabView):
         Binding("S", "stop", "Stop", id="search-stop"),
         Binding("o", "sort", "Sort", id="search-sort"),
         Binding("p", "next_param", "Parameter", id="search-param"),
+        Binding("a", "app.switch_mode('analysis')", "Analysis", id="search-analysis"),
     ]
 
     def __init__(self, model: LabModel) -> None:
@@ -67,14 +68,13 @@ class SearchScreen(LabView):
                         yield MetricChart(metric, id=chart_id)
                     yield ImportanceBars(id="importance")
                     yield TrialsChart("trials", id="chart-trials")
-                    yield ParamChart("parameters", id="chart-param")
+                    yield ParamChart("parameters", hint="p: next", id="chart-param")
                 yield TrialsTable(id="trials-table")
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "search"
-        self.set_interval(1 / REDRAW_HZ, self.redraw)
-        self.redraw()
+        self.redraw_every(REDRAW_HZ)
 
     def on_screen_resume(self) -> None:
         """The Lab may have changed the base config (epochs, data): show the budget it gives."""
@@ -162,7 +162,12 @@ class SearchScreen(LabView):
             key = SearchJob.key_of(cfg, study=model.search_options.get("study"))
             again = current.run_dir if current is not None and current.key == key else None
             job = SearchJob(
-                cfg, command=model.argv, out=again, track_importance=True, **model.search_options
+                cfg,
+                command=model.argv,
+                out=again,
+                figures=model.figures,
+                track_importance=True,
+                **model.search_options,
             )
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)

@@ -51,7 +51,7 @@ class ToyScreen(LabView):
         table = self.query_one("#toy-table", DataTable)
         for name in TOY_COLUMNS:
             table.add_column(name, key=name)
-        self.set_interval(1 / REDRAW_HZ, self.redraw)
+        self.redraw_every(REDRAW_HZ)
 
     def redraw(self) -> None:
         animation = self.model.toy

@@ -1,5 +1,5 @@
-"""What the lab's views have in common: the shared model, and a status line that is only
-re-rendered when its text changes (an update re-lays out the screen)."""
+"""What the lab's views have in common: the shared model, a redraw on a clock, and a status
+line that is only re-rendered when its text changes (an update re-lays out the screen)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ class LabView(Screen):
         super().__init__()
         self.model = model
         self._status_text = ""
+
+    def redraw(self) -> None:
+        """Bring the view up to its session; cheap when nothing changed (subclasses)."""
+
+    def redraw_every(self, hz: float) -> None:
+        """Redraw on a clock, not per event, and once now."""
+        self.set_interval(1 / hz, self.redraw)
+        self.redraw()
 
     def show_status(self, text: str) -> None:
         if text != self._status_text:

@@ -1,5 +1,6 @@
-"""A launched comparison as the UI holds it: the comparison job (the same runner as the
-headless CLI) training in a thread worker, and the histories the Compare view draws.
+"""A comparison as the Compare view holds it: launched here (the comparison job, the same
+runner as the headless CLI, training in a thread worker), or opened from an export
+(ui/sessions/opened.py); either way the histories the view draws.
 
 The job's listeners run in the training thread; the session's ``Relay`` only queues each event,
 and ``absorb`` moves them into the histories in the UI thread (ui/bridge.py).
@@ -8,18 +9,21 @@ and ``absorb`` moves them into the histories in the UI thread (ui/bridge.py).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from textual.message_pump import MessagePump
 
-from tui_lab.config import ExperimentConfig
+from tui_lab.config import Expectation, ExperimentConfig
 from tui_lab.errors import UserError
 from tui_lab.events import Event, RunFinished, Status
 from tui_lab.results.checks import ExpectationResult, JobOutcome
 from tui_lab.training.job import ComparisonJob, ComparisonOutcome
+from tui_lab.training.run import Run
 from tui_lab.ui.bridge import Notice, Relay
-from tui_lab.ui.state.comparison import ComparisonState
+from tui_lab.ui.state.comparison import ComparisonState, RunHistory
 
 
 @dataclass(frozen=True)
@@ -29,17 +33,76 @@ class JobFailed:
     error: str
 
 
-class ComparisonSession:
-    """One launched comparison: its job, and the histories of its runs (UI thread)."""
+class ShownComparison:
+    """What the Compare view shows: the runs' histories, the preset's expectations and their
+    verdicts, a title, and a note for the status line. Past results are read-only: no run to
+    pause or stop, nothing to export again."""
 
-    def __init__(self, cfg: ExperimentConfig, target: MessagePump, command: list[str]) -> None:
+    trains: ClassVar[bool] = False  # a job trains these runs in this process
+
+    def __init__(self, title: str, state: ComparisonState, expect: list[Expectation]) -> None:
+        self.title = title
+        self.state = state
+        self.expect = expect
+        self.note = ""
+
+    @property
+    def expectations(self) -> list[ExpectationResult] | None:
+        return None
+
+    def run_named(self, name: str) -> Run | None:
+        return None
+
+    def active_runs(self) -> list[Run]:
+        return []
+
+    def stop(self, status: Status = "stopped") -> None:
+        return None
+
+    def crashed(self, error: str) -> None:
+        """The worker thread raised (a bug, not a run's failure): say so on each run."""
+        self.state.fail_unfinished(error)
+
+    def absorb(self) -> list[Notice]:
+        return []
+
+    def export(self, fmt: str = "csv", out: Path | None = None) -> Path:
+        raise UserError(
+            f"{self.title} was opened from its export, which holds its files already; "
+            "launch new runs in the Lab (f2) to export new results."
+        )
+
+
+class ComparisonSession(ShownComparison):
+    """One launched comparison: its job, and the histories of its runs (UI thread), with the
+    Lab's reference runs beside them."""
+
+    trains = True
+
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        target: MessagePump,
+        command: list[str],
+        figures: str = "svg",
+        references: Sequence[RunHistory] = (),
+    ) -> None:
         self.cfg = cfg
         self.relay = Relay(target)
         self.relay.owner = self
-        self.job = ComparisonJob(cfg, {}, command=command, listeners=[self.relay])
-        self.state = ComparisonState([name for name, _ in self.job.comparison.runs_config])
+        self.job = ComparisonJob(cfg, {}, command=command, figures=figures, listeners=[self.relay])
+        state = ComparisonState([name for name, _ in self.job.comparison.runs_config])
+        for run in references:
+            state.add_reference(run, run.name)
+        super().__init__(cfg.name, state, cfg.expect)
         self.outcome: ComparisonOutcome | None = None
         self.launched = time.monotonic()
+
+    def run_named(self, name: str) -> Run | None:
+        return next((r for r in self.job.runs if r.name == name), None)
+
+    def active_runs(self) -> list[Run]:
+        return [r for r in self.job.runs if not r.done]
 
     def train(self) -> None:
         """The training thread's work: the whole job, then its outcome through the relay."""
@@ -84,10 +147,6 @@ class ComparisonSession:
             )
             return [Notice(f"{event.run} {event.status}: {why}", severity="error", timeout=10)]
         return []
-
-    def crashed(self, error: str) -> None:
-        """The training thread raised (a bug, not a run's failure): say so on each run."""
-        self.state.fail_unfinished(error)
 
     def export(self, fmt: str = "csv", out: Path | None = None) -> Path:
         """The same files as ``tui-lab --export`` (a snapshot while training)."""

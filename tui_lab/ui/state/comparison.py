@@ -8,6 +8,7 @@ cost grows with the points it draws).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,12 +87,21 @@ class ComparisonState:
         elif isinstance(event, RunFinished):
             run.result, run.status, run.error = event, event.status, event.error
 
-    def fail_unfinished(self, error: str) -> None:
-        """The experiment could not start (missing dataset, absent device): say so on each run."""
+    def fail_unfinished(self, error: str, status: str = "failed") -> None:
+        """The experiment could not start (missing dataset, absent device), or the process
+        writing it died (``tui-lab open``): say so on each unfinished run."""
         self.version += 1
         for run in self.runs.values():
             if not run.finished:
-                run.status, run.error = "failed", error
+                run.status, run.error = status, error
+
+    def add_reference(self, run: RunHistory, name: str) -> None:
+        """A past run shown beside these (the Lab's reference runs): drawn in the next colour,
+        listed in the tables, never trained or exported with them."""
+        self.version += 1
+        index = len(self.runs)
+        status = run.status if run.finished else "stopped"  # a snapshot of a run cut short
+        self.runs[name] = dataclasses.replace(run, name=name, index=index, status=status)
 
     @property
     def done(self) -> bool:

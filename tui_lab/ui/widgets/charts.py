@@ -11,27 +11,13 @@ import os
 
 from textual_plotext import PlotextPlot
 
+from tui_lab.results.palette import run_color
 from tui_lab.ui.state.comparison import METRICS, ComparisonState, XAxis, series
 
-# (r, g, b) per run, in run order; the runs table colours the run names the same way
-RUN_COLORS: tuple[tuple[int, int, int], ...] = (
-    (66, 165, 245),
-    (255, 167, 38),
-    (102, 187, 106),
-    (239, 83, 80),
-    (171, 71, 188),
-    (38, 198, 218),
-    (255, 238, 88),
-    (141, 110, 99),
-)
 # the frame every chart of the lab sits in (the charts' own DEFAULT_CSS use it)
 CHART_FRAME = "height: 1fr; min-height: 8; border: round $primary 40%;"
 # without colour (NO_COLOR) runs are told apart by their marker
 RUN_MARKERS = ("dot", "+", "x", "*", "o", "#", "@", "%")
-
-
-def run_color(index: int) -> tuple[int, int, int]:
-    return RUN_COLORS[index % len(RUN_COLORS)]
 
 
 def run_style(index: int) -> str:

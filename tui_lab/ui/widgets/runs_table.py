@@ -70,7 +70,7 @@ def run_row(run: RunHistory) -> list[Text | str]:
         Text(run.name, style=f"bold {run_style(run.index)}"),
         status,
         _num(step.epoch if step else None, ".2f"),
-        f"{done_steps}/{total}" if total else "—",
+        f"{done_steps}/{total}" if total else str(done_steps) if done_steps else "—",
         _num(step.loss if step else None, ".4f"),
         _num(epoch.val_acc * 100 if epoch and epoch.val_acc is not None else None, ".2f"),
         _num(step.lr if step else None, ".2e"),

@@ -15,47 +15,18 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui_lab.events import TrialRecord
-from tui_lab.search.space import display
+from tui_lab.results.palette import run_color
+from tui_lab.search.analysis import best_so_far, objective_title, param_axis, scored, with_params
 from tui_lab.ui.sessions.search import SearchSession, short_keys
-from tui_lab.ui.widgets.charts import CHART_FRAME, run_color, run_style
+from tui_lab.ui.widgets.charts import CHART_FRAME, run_style
 
 STUDY_MARKERS = ("●", "◆", "▲", "■")  # one per study: they stay apart without colour too
 PRUNED_MARKER = "x"
-OBJECTIVE_TITLES = {"val_acc": "validation accuracy", "val_loss": "validation loss"}
 BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
 def study_marker(index: int) -> str:
     return STUDY_MARKERS[index % len(STUDY_MARKERS)]
-
-
-def scored(records: list[TrialRecord]) -> list[TrialRecord]:
-    """Trials with a comparable objective value: completed ones (diverged and failed carry the
-    worst value as a signal to the sampler, not a score)."""
-    return [
-        r
-        for r in records
-        if r.status == "completed" and r.value is not None and math.isfinite(r.value)
-    ]
-
-
-def best_so_far(records: list[TrialRecord], direction: str) -> tuple[list[float], list[float]]:
-    """The best value after each trial, as a step line over trial numbers."""
-    pick = max if direction == "maximize" else min
-    xs: list[float] = []
-    ys: list[float] = []
-    best: float | None = None
-    for r in scored(records):
-        assert r.value is not None
-        new = r.value if best is None else pick(best, r.value)
-        if best is not None and new != best:
-            xs.append(r.number)
-            ys.append(best)
-        best = new
-        xs.append(r.number)
-        ys.append(best)
-    return xs, ys
 
 
 class SearchChart(PlotextPlot):
@@ -86,7 +57,7 @@ class TrialsChart(SearchChart):
             return
         plt = self.plt
         plt.xlabel("trial")
-        objective = OBJECTIVE_TITLES.get(session.objective, session.objective)
+        objective = objective_title(session.objective)
         self.border_title = f"{objective} per trial · line: best so far · {PRUNED_MARKER}: pruned"
         studies = session.studies()
         for i, study in enumerate(studies):
@@ -118,26 +89,25 @@ class TrialsChart(SearchChart):
         self.refresh()
 
 
-def is_log_scale(session: SearchSession, key: str, values: list[float]) -> bool:
-    """The space says so when known; a followed study's parameters spanning 100× or more
-    (learning rates, weight decays) are shown on a log axis as well."""
-    if session.space is not None and key in session.space:
-        return session.space[key].log
-    return bool(values) and min(values) > 0 and max(values) >= 100 * min(values)
-
-
-def numeric(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 class ParamChart(SearchChart):
-    """The objective against one parameter's value (categories side by side, rates on log10)."""
+    """The objective against one parameter's value (categories side by side, rates on log10):
+    a slice plot. ``hint`` names the key that shows the next parameter; without one (small
+    multiples) the title is the parameter alone."""
+
+    def __init__(self, title: str, *, hint: str = "", id: str | None = None) -> None:
+        super().__init__(title, id=id)
+        self.hint = hint
 
     def draw(self, session: SearchSession, key: str | None) -> None:
         if not self.due(session, key):
             return
-        objective = OBJECTIVE_TITLES.get(session.objective, session.objective)
-        self.border_title = f"{objective} vs {key} (p: next)" if key else "parameters"
+        objective = objective_title(session.objective)
+        if key is None:
+            self.border_title = "parameters"
+        elif self.hint:
+            self.border_title = f"{objective} vs {key} ({self.hint})"
+        else:
+            self.border_title = f"slice: {key}"
         if key is None:
             self.refresh()
             return
@@ -145,23 +115,14 @@ class ParamChart(SearchChart):
         points = [
             (i, r)
             for i, s in enumerate(session.studies())
-            for r in scored(session.study_records(s))
-            if key in r.params
+            for r in with_params(session.study_records(s), (key,))
         ]
-        values = [r.params[key] for _, r in points]
-        if values and all(numeric(v) for v in values):
-            log = is_log_scale(session, key, values)
-            xs = [math.log10(v) if log else float(v) for v in values]
-            plt.xlabel(f"log10({key})" if log else key)
-        else:
-            choices = session.space[key].choices if session.space and key in session.space else None
-            labels = list(
-                dict.fromkeys([display(c) for c in choices or []] + [display(v) for v in values])
-            )
-            xs = [float(labels.index(display(v))) for v in values]
-            plt.xticks(list(range(len(labels))), labels)
-            plt.xlim(-0.5, len(labels) - 0.5)
-            plt.xlabel(key)
+        axis = param_axis([r for _, r in points], key, session.space)
+        xs = axis.positions
+        if axis.labels is not None:
+            plt.xticks(list(range(len(axis.labels))), axis.labels)
+            plt.xlim(-0.5, len(axis.labels) - 0.5)
+        plt.xlabel(axis.title)
         studies = session.studies()
         for i, study in enumerate(studies):
             mine = [(x, r) for x, (j, r) in zip(xs, points, strict=True) if j == i]
@@ -176,14 +137,14 @@ class ParamChart(SearchChart):
         self.refresh()
 
 
-class ImportanceBars(Static):
-    """Optuna's hyperparameter importance per study as text bars, or why there is none yet."""
+class SearchText(Static):
+    """A framed text panel redrawn from a session when its trials or its width changed."""
 
-    DEFAULT_CSS = f"ImportanceBars {{ {CHART_FRAME} padding: 0 1; overflow-y: auto; }}"
+    DEFAULT_CSS = f"SearchText {{ {CHART_FRAME} padding: 0 1; overflow-y: auto; }}"
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "importance"
+        self.border_title = title
         self._drawn: tuple | None = None
 
     def show(self, session: SearchSession) -> None:
@@ -192,7 +153,20 @@ class ImportanceBars(Static):
         if key == self._drawn or width < 10:
             return
         self._drawn = key
-        self.update(importance_text(session, width))
+        self.update(self.text(session, width))
+
+    def text(self, session: SearchSession, width: int) -> Text:
+        raise NotImplementedError
+
+
+class ImportanceBars(SearchText):
+    """Optuna's hyperparameter importance per study as text bars, or why there is none yet."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("importance", id=id)
+
+    def text(self, session: SearchSession, width: int) -> Text:
+        return importance_text(session, width)
 
 
 def bar(fraction: float, width: int) -> str:

@@ -8,10 +8,11 @@ import math
 
 from textual_plotext import PlotextPlot
 
+from tui_lab.results.palette import run_color
 from tui_lab.toy2d.problem import Toy2DProblem, contour_grid, view_bounds
 from tui_lab.toy_functions import Bounds
 from tui_lab.ui.sessions.toy import ToyAnimation
-from tui_lab.ui.widgets.charts import run_color, run_marker
+from tui_lab.ui.widgets.charts import run_marker
 
 CONTOUR_LEVELS = 12
 
