@@ -215,6 +215,15 @@ class TrainingConfig(Strict):
         None, description="replay the step as a CUDA graph (default: where it can be captured)"
     )
     log_every: StrictInt = Field(20, ge=1, description="optimizer steps between logged loss points")
+    internals_every: StrictInt = Field(
+        50, ge=0, le=10**9, description="steps between looks inside the optimizer (0: never)"
+    )
+    sharpness_every: StrictInt = Field(
+        500,
+        ge=0,
+        le=10**9,
+        description="steps between estimates of the top Hessian eigenvalue (0: never)",
+    )
     diverge_loss: StrictFloat = Field(
         1000.0, gt=0.0, description="a step loss above this (or NaN/inf) marks the run diverged"
     )

@@ -84,12 +84,58 @@ class RunFinished:
 
 
 @dataclass(frozen=True)
+class LayerInternals:
+    """What the optimizer did to one layer at one step: the gradient's norm, the update's size
+    relative to the weights, and the effective step per unit of gradient |Δθ|/|g| across the
+    layer's parameters (an adaptive method's per-parameter η/√(s+ε) shows here)."""
+
+    layer: str
+    grad_norm: float
+    update_ratio: float
+    eff_lr_median: float
+    eff_lr_p10: float
+    eff_lr_p90: float
+
+
+@dataclass(frozen=True)
+class InternalsLogged:
+    run: str
+    step: int
+    grad_norm: float  # over every parameter
+    update_ratio: float  # ‖Δθ‖/‖θ‖ over every parameter
+    momentum_norm: float | None  # the velocity / first-moment buffer, where the rule keeps one
+    bias_correction1: float | None  # Adam's 1/(1−β1ᵗ) and 1/(1−β2ᵗ) at this step
+    bias_correction2: float | None
+    layers: tuple[LayerInternals, ...]
+
+
+@dataclass(frozen=True)
+class SharpnessLogged:
+    """The loss's largest Hessian eigenvalue on a fixed batch: gradient descent is stable only
+    while it stays below 2/η."""
+
+    run: str
+    step: int
+    sharpness: float
+    two_over_lr: float
+
+
+@dataclass(frozen=True)
 class ExperimentFinished:
     status: Literal["completed", "stopped", "interrupted"]
     results: tuple[RunFinished, ...] = field(default_factory=tuple)
 
 
-Event = RunStarted | StepLogged | EpochEnded | RunStatusChanged | RunFinished | ExperimentFinished
+Event = (
+    RunStarted
+    | StepLogged
+    | EpochEnded
+    | RunStatusChanged
+    | InternalsLogged
+    | SharpnessLogged
+    | RunFinished
+    | ExperimentFinished
+)
 Listener = Callable[[Event], None]
 
 

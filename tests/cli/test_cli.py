@@ -18,7 +18,7 @@ from tui_lab.cli.main import main
 SYNTH = as_sets(TINY_CNN)
 
 
-def test_export_csv_writes_the_four_files(tmp_path, capsys):
+def test_export_csv_writes_the_tables_the_report_and_the_figures(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
         ["--preset", "adam_vs_sgd", "--export", "csv", "--epochs", "2", "--out", str(out), *SYNTH]
@@ -28,8 +28,10 @@ def test_export_csv_writes_the_four_files(tmp_path, capsys):
         "expectations.csv",
         "experiment.json",
         "figures",
+        "internals.csv",
         "metrics.csv",
         "report.md",
+        "sharpness.csv",
         "steps.csv",
         "summary.csv",
     ]

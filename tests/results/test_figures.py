@@ -43,7 +43,9 @@ def finished_job(tmp_path: Path, figures: str) -> Path:
     )
     out = tmp_path / figures
     out.mkdir()
-    ComparisonJob(cfg, command=["tui-lab"], out_dir=out, fmt="csv", figures=figures).run()
+    job = ComparisonJob(cfg, command=["tui-lab"], fmt="csv", figures=figures)
+    job.write_into(out)
+    job.run()
     return out
 
 

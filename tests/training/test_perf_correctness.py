@@ -48,11 +48,10 @@ def test_images_stay_uint8_and_no_float_copy_of_the_set_is_kept():
     assert floats and all(t.numel() < set_size for t in floats)
 
 
-def test_sixty_steps_sync_with_the_host_once_per_logged_window(monkeypatch):
-    """Counts reads of tensor values made by tui-lab's own code (torch.optim's host-side step
-    counters are plain CPU scalars, not reads of the training device)."""
-    run = small_run()  # 2,700 training images / 32 = 85 steps per epoch: no epoch end below
-    syncs = []
+def count_syncs(monkeypatch, run: Run, steps: int) -> list[str]:
+    """Reads of tensor values made by tui-lab's own code while ``run`` trains ``steps`` (torch.
+    optim's host-side step counters are plain CPU scalars, not reads of the training device)."""
+    syncs: list[str] = []
     for name in ("item", "tolist", "__float__", "__int__", "__bool__", "cpu", "numpy"):
         original = getattr(torch.Tensor, name)
 
@@ -62,9 +61,24 @@ def test_sixty_steps_sync_with_the_host_once_per_logged_window(monkeypatch):
             return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(torch.Tensor, name, counting)
-    run.advance(60)
-    assert run.step == 60
+    run.advance(steps)
+    assert run.step == steps
+    return syncs
+
+
+def test_sixty_steps_sync_with_the_host_once_per_logged_window(monkeypatch):
+    # 2,700 training images / 32 = 85 steps per epoch: no epoch end below
+    unwatched = {"training.internals_every": 0, "training.sharpness_every": 0}
+    syncs = count_syncs(monkeypatch, small_run(**unwatched), 60)
     assert len(syncs) <= 3, syncs
+
+
+def test_a_look_inside_the_optimizer_reads_the_device_once(monkeypatch):
+    """Watched steps 1, 20, 40, 60 and sharpness estimates before steps 1 and 31: each reads
+    its numbers in one transfer (and Adam's step count, a CPU scalar)."""
+    watched = {"training.internals_every": 20, "training.sharpness_every": 30}
+    syncs = count_syncs(monkeypatch, small_run(**watched), 60)
+    assert len(syncs) <= 3 + 4 * 2 + 2, syncs
 
 
 def test_fused_normalization_matches_the_textbook_formula():

@@ -82,6 +82,13 @@ SUMMARY = Columns(
     "epochs_to_target:int diverged_at:int error:str"
 )
 EXPECTATIONS = Columns("text:str check:str result:str")
+# what the optimizer did, every training.internals_every steps: a row per layer, and a row
+# "all" for the whole model with the buffers' norm and Adam's bias corrections
+INTERNALS = Columns(
+    "run:str step:int layer:str grad_norm update_ratio eff_lr_median eff_lr_p10 eff_lr_p90 "
+    "momentum_norm bias_correction1 bias_correction2"
+)
+SHARPNESS = Columns("run:str step:int sharpness two_over_lr")
 
 # searches: trials.csv has one column per searched parameter between TRIALS and TRIALS_TAIL
 TRIALS = Columns("study:str number:int state:str status:str value")

@@ -23,7 +23,15 @@ from tui_lab.events import (
     RunStarted,
     StepLogged,
 )
-from tui_lab.results.columns import EXPECTATIONS, METRICS, STEPS, SUMMARY, Columns
+from tui_lab.results.columns import (
+    EXPECTATIONS,
+    INTERNALS,
+    METRICS,
+    SHARPNESS,
+    STEPS,
+    SUMMARY,
+    Columns,
+)
 from tui_lab.results.exports import KIND_NAMES, WrongKind, read_export
 from tui_lab.results.files import atomic_write, csv_text
 from tui_lab.results.manifest import now
@@ -33,6 +41,8 @@ TABLES: dict[str, Columns] = {
     "metrics": METRICS,
     "steps": STEPS,
     "summary": SUMMARY,
+    "internals": INTERNALS,
+    "sharpness": SHARPNESS,
     "expectations": EXPECTATIONS,
 }
 LIVE_WRITE_S = 10.0

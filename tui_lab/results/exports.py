@@ -24,7 +24,9 @@ from tui_lab.events import EpochEnded, Event, RunFinished, RunStarted, StepLogge
 from tui_lab.results.columns import (
     BEST_TRIALS,
     EXPECTATIONS,
+    INTERNALS,
     METRICS,
+    SHARPNESS,
     STEPS,
     SUMMARY,
     TOY_SUMMARY,
@@ -37,14 +39,26 @@ from tui_lab.results.columns import (
 from tui_lab.results.files import read_csv
 
 TABLES_OF: dict[str, dict[str, Columns]] = {
-    "comparison": {"metrics": METRICS, "steps": STEPS, "summary": SUMMARY},
+    "comparison": {
+        "metrics": METRICS,
+        "steps": STEPS,
+        "summary": SUMMARY,
+        "internals": INTERNALS,
+        "sharpness": SHARPNESS,
+    },
     "search": {"trials": TRIALS + TRIALS_TAIL, "metrics": TRIAL_METRICS, "summary": BEST_TRIALS},
     "toy": {"trajectories": TRAJECTORIES, "summary": TOY_SUMMARY},
 }
 KIND_NAMES = {"comparison": "a comparison", "search": "a search", "toy": "a 2-D toy problem"}
 KINDS = tuple(KIND_NAMES)
 # the cells a row of a comparison's tables cannot be without (whose it is, and where)
-REQUIRED = {"metrics": ("run", "epoch"), "steps": ("run", "step"), "summary": ("run", "status")}
+REQUIRED = {
+    "metrics": ("run", "epoch"),
+    "steps": ("run", "step"),
+    "summary": ("run", "status"),
+    "internals": ("run", "step", "layer"),
+    "sharpness": ("run", "step"),
+}
 LOCK_FILE = ".lock"
 FINISHED = ("completed", "stopped", "interrupted", "failed")
 STALLED_AFTER_S = 600.0  # no write for this long from a writer on another host: say so
@@ -111,7 +125,7 @@ def read_export(path: Path, kinds: tuple[str, ...] = KINDS) -> Export:
             tables = {k: [c.typed(r) for r in payload.get(k, [])] for k, c in columns.items()}
         else:
             tables = {k: read_csv(path / f"{k}.csv", c) for k, c in columns.items()}
-        _check_rows(tables, columns)
+        _check_rows(tables, columns, REQUIRED if kind == "comparison" else {})
         export = Export(path, kind, fmt, meta, tables)
         _check_matches(export)
         return export
@@ -130,10 +144,14 @@ class WrongKind(OpenError):
         self.kind = kind
 
 
-def _check_rows(tables: dict[str, list[dict[str, Any]]], columns: dict[str, Columns]) -> None:
+def _check_rows(
+    tables: dict[str, list[dict[str, Any]]],
+    columns: dict[str, Columns],
+    required: dict[str, tuple[str, ...]],
+) -> None:
     """Every row has every column, and the cells that say whose row it is are filled."""
     for name, rows in tables.items():
-        keys = REQUIRED.get(name, ())
+        keys = required.get(name, ())
         for row in rows:
             missing = [k for k in columns[name] if k not in row]
             missing += [k for k in keys if row.get(k) is None]

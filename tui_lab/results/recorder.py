@@ -1,13 +1,24 @@
 """The tables of one comparison, built from its event stream: metrics (a row per run and
-epoch), steps (a row per logged step) and summary (a row per finished run)."""
+epoch), steps (a row per logged step), summary (a row per finished run), and what the optimizer
+did (internals, a row per layer of each watched step; sharpness, a row per estimate)."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from tui_lab.events import EpochEnded, Event, RunFinished, RunStarted, StepLogged
-from tui_lab.results.columns import METRICS, STEPS, SUMMARY
+from tui_lab.events import (
+    EpochEnded,
+    Event,
+    InternalsLogged,
+    RunFinished,
+    RunStarted,
+    SharpnessLogged,
+    StepLogged,
+)
+from tui_lab.results.columns import INTERNALS, METRICS, SHARPNESS, STEPS, SUMMARY
+
+STEP_TABLES = ("steps", "internals", "sharpness")  # rows of a step: a resume keeps those ≤ it
 
 
 class ResultsRecorder:
@@ -18,6 +29,8 @@ class ResultsRecorder:
         self.started: dict[str, RunStarted] = {}
         self.metrics: list[dict[str, Any]] = []
         self.steps: list[dict[str, Any]] = []
+        self.internals: list[dict[str, Any]] = []
+        self.sharpness: list[dict[str, Any]] = []
         self.summary: dict[str, dict[str, Any]] = {}
         self.order: dict[
             str, int
@@ -34,6 +47,10 @@ class ResultsRecorder:
                 self.steps.append({k: getattr(event, k) for k in STEPS})
             elif isinstance(event, EpochEnded):
                 self.metrics.append({k: getattr(event, k) for k in METRICS})
+            elif isinstance(event, InternalsLogged):
+                self.internals += internals_rows(event)
+            elif isinstance(event, SharpnessLogged):
+                self.sharpness.append({k: getattr(event, k) for k in SHARPNESS})
             elif isinstance(event, RunFinished):
                 self.summary[event.run] = {k: getattr(event, k) for k in SUMMARY}
 
@@ -56,7 +73,28 @@ class ResultsRecorder:
                 "metrics": list(self.metrics),
                 "steps": list(self.steps),
                 "summary": self.summary_rows(),
+                "internals": list(self.internals),
+                "sharpness": list(self.sharpness),
             }
             if self.expectations is not None:
                 out["expectations"] = list(self.expectations)
             return out
+
+
+def internals_rows(event: InternalsLogged) -> list[dict[str, Any]]:
+    """internals.csv's rows of one watched step: the whole model, then each layer."""
+    whole = {
+        "run": event.run,
+        "step": event.step,
+        "layer": "all",
+        "grad_norm": event.grad_norm,
+        "update_ratio": event.update_ratio,
+        "momentum_norm": event.momentum_norm,
+        "bias_correction1": event.bias_correction1,
+        "bias_correction2": event.bias_correction2,
+    }
+    layers = [
+        {"run": event.run, "step": event.step, **{k: getattr(layer, k) for k in INTERNALS[2:8]}}
+        for layer in event.layers
+    ]
+    return [{k: row.get(k) for k in INTERNALS} for row in (whole, *layers)]

@@ -167,6 +167,38 @@ def chart_block(
     return ["```text", chart, "```", ""]
 
 
+def internals_section(tables: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Per run, the last look inside its optimizer and its largest sharpness against 2/η (the
+    full series: internals.csv, sharpness.csv)."""
+    rows = []
+    for run in dict.fromkeys(r["run"] for r in tables["internals"] + tables["sharpness"]):
+        whole = [r for r in tables["internals"] if r["run"] == run and r["layer"] == "all"]
+        sharp = [r for r in tables["sharpness"] if r["run"] == run]
+        last = whole[-1] if whole else {}
+        top = max(sharp, key=lambda r: r["sharpness"], default=None)
+        rows.append(
+            {
+                "run": run,
+                "step": last.get("step"),
+                "grad_norm": last.get("grad_norm"),
+                "update_ratio": last.get("update_ratio"),
+                "momentum_norm": last.get("momentum_norm"),
+                "max sharpness (step)": top and f"{top['sharpness']:.4g} ({top['step']})",
+                "2/η then": top and f"{top['two_over_lr']:.4g}",
+            }
+        )
+    if not rows:
+        return []
+    return [
+        "## Inside the optimizer",
+        "",
+        "The last watched step of each run (internals.csv has every layer), and the largest "
+        "sharpness (top Hessian eigenvalue) against the stability limit 2/η (sharpness.csv).",
+        "",
+        markdown_table(list(rows[0]), rows),
+    ]
+
+
 def comparison_report(
     meta: dict[str, Any],
     recorder: ResultsRecorder,
@@ -186,6 +218,12 @@ def comparison_report(
         cols = ["run", *next(iter(diff.values()))]
         lines.append(markdown_table(cols, [{"run": n, **d} for n, d in diff.items()]))
     lines += ["## Results", "", markdown_table(SUMMARY[:-1], recorder.summary_rows())]
+    lines += [
+        f"- **{row['run']}** {row['status']}: {row['error']}"
+        for row in recorder.summary_rows()
+        if row.get("error")
+    ] + [""]
+    lines += internals_section(recorder.tables())
     lines += expectations_section(expectations)
     lines += figures_section(figures)
     lines += ["## Learning curves (text)", ""]

@@ -30,7 +30,7 @@ from tui_lab.results.directory import RunDirectory, read_previous
 from tui_lab.results.figures import comparison_figures, seed_groups
 from tui_lab.results.manifest import comparison_manifest, now
 from tui_lab.results.out_dir import claim_out_dir
-from tui_lab.results.recorder import ResultsRecorder
+from tui_lab.results.recorder import STEP_TABLES, ResultsRecorder
 from tui_lab.results.report import FigureFile, comparison_report
 from tui_lab.training.checkpoint import CHECKPOINT_DIR, checkpoint_path, load_checkpoint
 from tui_lab.training.comparison import Comparison
@@ -195,9 +195,10 @@ class ComparisonJob:
             self.recorder.metrics += [
                 m for m in tables["metrics"] if m["epoch"] <= kept.get(m["run"], (-1, -1))[0]
             ]
-            self.recorder.steps += [
-                s for s in tables["steps"] if s["step"] <= kept.get(s["run"], (-1, -1))[1]
-            ]
+            for name in STEP_TABLES:
+                getattr(self.recorder, name).extend(
+                    s for s in tables[name] if s["step"] <= kept.get(s["run"], (-1, -1))[1]
+                )
             for run in self.runs:
                 if run.result is not None:
                     self.recorder.summary[run.name] = dict(summary[run.name])

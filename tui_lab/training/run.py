@@ -32,6 +32,7 @@ from tui_lab.data.tensors import (
 )
 from tui_lab.events import (
     EpochEnded,
+    InternalsLogged,
     Listener,
     RunFinished,
     RunStarted,
@@ -53,6 +54,7 @@ from tui_lab.training.graphed import (
     graph_refusal,
     set_lr,
 )
+from tui_lab.training.internals import SHARPNESS_BATCH, Probe, Sharpness, divergence_reason
 from tui_lab.training.lean import keep_dynamo_unloaded, plain_step
 from tui_lab.training.numerics import Numerics, resolve_device
 
@@ -89,6 +91,8 @@ class RunParts:
     scaler: torch.amp.GradScaler | None  # fp16: the loss scaled against underflow
     stream: torch.cuda.Stream | None  # CUDA: the run's own stream, so runs overlap on one GPU
     train_step: Step  # batch indices → (loss, correct count), eager or a replayed CUDA graph
+    probe: Probe  # what the optimizer did to each layer, on the steps that are watched
+    sharpness: Sharpness  # the top Hessian eigenvalue against 2/η
 
 
 class Run:
@@ -136,6 +140,7 @@ class Run:
         self._log_sizes: list[int] = []
         self._log_t0 = 0.0
         self._log_samples = 0
+        self._internals: list[InternalsLogged] = []  # the last few looks inside the optimizer
 
     # ----------------------------------------------------------------- controls (any thread)
 
@@ -207,6 +212,8 @@ class Run:
             scaler=torch.amp.GradScaler(device.type) if numerics.scaled else None,
             stream=torch.cuda.Stream(device) if device.type == "cuda" else None,
             train_step=self._eager_step,
+            probe=Probe(model, optimizer, f"{cfg.optimizer.name}/{cfg.optimizer.impl}"),
+            sharpness=Sharpness(model, self._sharpness_batch),
         )
         p = self.parts
         refusal = graph_refusal(cfg, device, p.augment, numerics.scaled)
@@ -337,6 +344,22 @@ class Run:
             self._train_steps(steps)
         return not self.done
 
+    def _watched_step(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """An eager step with the optimizer's internals measured around it."""
+        p = self._p()
+        p.probe.snapshot()
+        out = self._eager_step(idx)
+        event = p.probe.measure(self.name, self.step + 1)
+        self._internals = [*self._internals[-4:], event]
+        self.emit(event)
+        return out
+
+    def _sharpness_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first training images, the fixed batch every sharpness estimate uses."""
+        p = self._p()
+        x, y = p.data.train.x[:SHARPNESS_BATCH], p.data.train.y[:SHARPNESS_BATCH]
+        return normalize(x, p.data, p.numerics.channels_last), y
+
     def _eager_step(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One optimizer step on the batch ``idx``: (its loss, how many it got right)."""
         p = self._p()
@@ -375,7 +398,13 @@ class Run:
             if new_lr != lr:
                 lr = new_lr
                 set_lr(p.optimizer, lr)
-            loss, correct = p.train_step(idx)
+            t = self.cfg.training
+            if t.sharpness_every and self.step % t.sharpness_every == 0:  # step 0 included
+                self.emit(p.sharpness.measure(self.name, self.step, lr))
+            watched = t.internals_every and (
+                self.step == 0 or (self.step + 1) % t.internals_every == 0
+            )
+            loss, correct = (self._watched_step if watched else p.train_step)(idx)
             n = idx.shape[0]
             assert self._epoch_correct is not None
             self._epoch_correct += correct
@@ -411,7 +440,7 @@ class Run:
         limit = self.cfg.training.diverge_loss
         bad = next((i for i, v in enumerate(values) if not (math.isfinite(v) and v <= limit)), None)
         if bad is not None:
-            self._finish("diverged", diverged_at=self.step - n + bad + 1)
+            self._diverged(self.step - n + bad + 1)
             return False
         trained = self.seconds + self._epoch_t  # this run's own training time, not its siblings'
         rate = self._log_samples / max(trained - self._log_t0, 1e-9)
@@ -463,7 +492,7 @@ class Run:
         train_loss = self._epoch_loss / self._epoch_seen
         train_acc = self._epoch_correct.item() / self._epoch_seen
         if not math.isfinite(train_loss):
-            self._finish("diverged", diverged_at=self.step)
+            self._diverged(self.step)
             return
         val_loss, val_acc = self.evaluate(p.data.val)
         self.epoch += 1
@@ -516,6 +545,11 @@ class Run:
         )
         self._set_status(status)
         self.emit(self.result)
+
+    def _diverged(self, step: int) -> None:
+        """End the run as diverged, saying what the numbers showed (training/internals.py)."""
+        reason = divergence_reason(step, self._p().sharpness.last, self._internals)
+        self._finish("diverged", diverged_at=step, error=reason)
 
     def fail(self, error: str) -> None:
         """Record an exception raised inside this run (its siblings go on)."""

@@ -19,9 +19,11 @@ from tui_lab.events import (
     EpochEnded,
     Event,
     ExperimentFinished,
+    InternalsLogged,
     RunFinished,
     RunStarted,
     RunStatusChanged,
+    SharpnessLogged,
     StepLogged,
 )
 
@@ -38,6 +40,8 @@ class RunHistory:
     started: RunStarted | None = None
     steps: list[StepLogged] = field(default_factory=list)
     epochs: list[EpochEnded] = field(default_factory=list)
+    internals: list[InternalsLogged] = field(default_factory=list)
+    sharpness: list[SharpnessLogged] = field(default_factory=list)
     result: RunFinished | None = None
     error: str | None = None
 
@@ -82,6 +86,10 @@ class ComparisonState:
             run.steps.append(event)
         elif isinstance(event, EpochEnded):
             run.epochs.append(event)
+        elif isinstance(event, InternalsLogged):
+            run.internals.append(event)
+        elif isinstance(event, SharpnessLogged):
+            run.sharpness.append(event)
         elif isinstance(event, RunStatusChanged):
             run.status = event.status
         elif isinstance(event, RunFinished):
