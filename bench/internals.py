@@ -5,9 +5,6 @@ timed in the same run, alternated, medians compared:
 
     share = (probe / internals_every + sharpness / sharpness_every) / step
 
-A whole-run check follows: throughput with the defaults against both off (noisier: every
-slice of it pays a sharpness estimate at most once).
-
     .venv/bin/python bench/internals.py [--reps 7]
 """
 
@@ -18,7 +15,7 @@ import statistics
 import time
 
 import torch
-from common import EngineLoop, interleaved, machine, ratio_row, run_config
+from common import EngineLoop, machine, run_config
 
 from tui_lab.config import TrainingConfig
 
@@ -46,9 +43,10 @@ def main() -> None:
     p = run.parts
     batch = torch.arange(p.batch_size)
 
+    p.train_step(batch)  # gradients in place: what a watched step adds is these two calls
+
     def probe() -> None:
         p.probe.snapshot()
-        p.train_step(batch)
         p.probe.measure("bench", 1)
 
     def sharpness() -> None:
@@ -58,7 +56,7 @@ def main() -> None:
     steps, probes, sharps = [], [], []
     for _ in range(args.reps):
         steps.append(timed(lambda: p.train_step(batch), 20))
-        probes.append(timed(probe, 5) - steps[-1])
+        probes.append(timed(probe, 5))
         sharps.append(timed(sharpness, 1))
     step, probe_s, sharp_s = (statistics.median(v) for v in (steps, probes, sharps))
     share_i = probe_s / DEFAULTS.internals_every / step
@@ -70,20 +68,6 @@ def main() -> None:
     print(f"internals every {DEFAULTS.internals_every}: {100 * share_i:.2f}% of training time")
     print(f"sharpness every {DEFAULTS.sharpness_every}: {100 * share_s:.2f}% of training time")
     print(f"both (the defaults): {100 * (share_i + share_s):.2f}% (issue 14: ≤ 3%)")
-
-    slice_steps = DEFAULTS.sharpness_every
-    loops = {"off": EngineLoop(run_config(OFF)), "defaults": EngineLoop(run_config({}))}
-    rates = interleaved(loops, slice_steps, 3)
-    print(
-        "  ".join(
-            ratio_row(
-                "whole runs, defaults vs off (time ×)",
-                rates["off"] / rates["defaults"],
-                None,
-                f"{rates['off']:.0f} vs {rates['defaults']:.0f} samples/s",
-            )
-        )
-    )
 
 
 if __name__ == "__main__":

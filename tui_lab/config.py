@@ -219,7 +219,7 @@ class TrainingConfig(Strict):
         50, ge=0, le=10**9, description="steps between looks inside the optimizer (0: never)"
     )
     sharpness_every: StrictInt = Field(
-        500,
+        1000,
         ge=0,
         le=10**9,
         description="steps between estimates of the top Hessian eigenvalue (0: never)",
