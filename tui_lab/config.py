@@ -205,6 +205,13 @@ class TrainingConfig(Strict):
     epochs: StrictInt = Field(3, ge=1, le=MAX_EPOCHS)
     batch_size: StrictInt = Field(64, ge=1, le=1_000_000)
     seed: StrictInt = Field(0, ge=0, le=2**32 - 1)
+    seeds: StrictInt = Field(
+        1,
+        ge=1,
+        le=100,
+        description="train each configuration with seeds seed, seed+1, …: initial weights, "
+        "shuffling and dropout (a comparison's results then carry 95% confidence intervals)",
+    )
     device: str = "auto"
     max_steps: StrictInt | None = Field(None, ge=1, description="cap on optimizer steps per run")
     l1: StrictFloat = Field(0.0, ge=0.0, description="L1 penalty weight on all weights")
@@ -245,6 +252,15 @@ class TrainingConfig(Strict):
             raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
         return v
 
+    @model_validator(mode="after")
+    def _seeds_in_range(self) -> TrainingConfig:
+        if self.seed + self.seeds - 1 > 2**32 - 1:
+            raise ValueError(
+                f"seeds {self.seed}…{self.seed + self.seeds - 1} pass 2**32 − 1; lower "
+                "training.seed or training.seeds"
+            )
+        return self
+
 
 class RunConfig(Strict):
     """Everything one training run needs."""
@@ -261,6 +277,13 @@ class RunSpec(Strict):
 
     name: str = Field(min_length=1, max_length=64)
     set: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _no_seed_mark(cls, v: str) -> str:
+        if "@" in v:
+            raise ValueError(f"{v!r}: a run name cannot hold '@', which marks a seed (adam@3)")
+        return v
 
 
 class Expectation(Strict):
@@ -516,7 +539,7 @@ class ExperimentConfig(Strict):
                 cfg = apply_overrides(cfg, overrides, where="--set")
             own = {k.split(".", 1)[1] for k in spec.set if k.startswith("optimizer.")}
             _check_read(cfg, own & unread_hyperparameters(cfg), f"run {spec.name!r}")
-            out.append((spec.name if self.runs else cfg.optimizer.name, cfg))
+            out += with_seeds(spec.name if self.runs else cfg.optimizer.name, cfg)
         shared = {k.split(".", 1)[1] for k in overrides or {} if k.startswith("optimizer.")}
         shared |= self.base.optimizer.model_fields_set
         unread_by_all = set.intersection(*(unread_hyperparameters(cfg) for _, cfg in out)) & shared
@@ -525,6 +548,24 @@ class ExperimentConfig(Strict):
             out[0][1], unread_by_all, "--set" if unread_by_all & from_cli else "[base.optimizer]"
         )
         return out
+
+
+def with_seeds(name: str, cfg: RunConfig) -> list[tuple[str, RunConfig]]:
+    """A configuration's runs: itself, or with ``training.seeds = N`` one run per seed, named
+    ``name@seed`` (result files name the configuration in ``run`` and the seed in ``seed``)."""
+    t = cfg.training
+    if t.seeds == 1:
+        return [(name, cfg)]
+    seeds = range(t.seed, t.seed + t.seeds)
+    return [
+        (f"{name}@{s}", cfg.model_copy(update={"training": t.model_copy(update={"seed": s})}))
+        for s in seeds
+    ]
+
+
+def configuration_of(run: str) -> str:
+    """The configuration a run id belongs to: ``adam@3`` → ``adam``."""
+    return run.split("@", 1)[0]
 
 
 def unread_hyperparameters(cfg: RunConfig) -> set[str]:

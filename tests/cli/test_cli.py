@@ -25,6 +25,7 @@ def test_export_csv_writes_the_tables_the_report_and_the_figures(tmp_path, capsy
     )
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        "aggregate.csv",
         "expectations.csv",
         "experiment.json",
         "figures",

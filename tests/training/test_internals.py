@@ -126,8 +126,9 @@ def test_an_export_writes_the_internals_and_the_sharpness_against_2_over_eta(tmp
     settings = ["training.internals_every=3", "training.sharpness_every=5", "optimizer.lr=0.002"]
     assert export(out, "--epochs", "1", *[a for s in settings for a in ("--set", s)]) == 0
     internals = rows(out / "internals.csv")
-    assert list(internals[0])[:8] == [
+    assert list(internals[0])[:9] == [
         "run",
+        "seed",
         "step",
         "layer",
         "grad_norm",

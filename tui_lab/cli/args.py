@@ -21,6 +21,7 @@ SHORTCUTS = {
     "epochs": "training.epochs",
     "max_steps": "training.max_steps",
     "seed": "training.seed",
+    "seeds": "training.seeds",
     "data_dir": "data.data_dir",
 }
 
@@ -94,7 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--epochs", type=int, metavar="N", help="epochs per run")
     p.add_argument("--max-steps", type=int, metavar="N", help="cap on optimizer steps per run")
-    p.add_argument("--seed", type=int, metavar="N")
+    p.add_argument("--seed", type=int, metavar="N", help="the (first) seed")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="train each configuration with N seeds: results as mean ± 95%% CI",
+    )
     p.add_argument(
         "--set",
         action="append",

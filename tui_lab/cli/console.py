@@ -3,6 +3,7 @@ end. When output is piped, progress becomes plain lines (no control characters).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from tui_lab.events import (
     TrialStarted,
 )
 from tui_lab.presets import list_presets
+from tui_lab.results.aggregate import aggregate_rows, difference_lines
 from tui_lab.results.checks import ExpectationResult
 
 
@@ -114,6 +116,11 @@ class HeadlessReporter:
         expectations: list[ExpectationResult],
     ) -> None:
         self.out.print(summary_table(self.title, results))
+        rows = [dataclasses.asdict(r) for r in results]
+        if any(row["seeds"] > 1 for row in aggregate_rows(rows)):
+            self.out.print(aggregate_table(self.title, rows))
+            for line in difference_lines(rows):
+                self.out.print(escape(line))
         print_expectations(self.out, expectations)
         if out_dir is not None:
             self.out.print(f"Results written to {out_dir}/")
@@ -150,6 +157,30 @@ def summary_table(title: str, results: list[RunFinished]) -> Table:
     return table_
 
 
+def aggregate_table(title: str, summary: list[dict]) -> Table:
+    """Each configuration over its seeds: mean ± the half-width of its 95% interval."""
+    table_ = table(
+        f"{title}: over seeds (mean ± 95% CI)",
+        "run",
+        "seeds, test acc, best val acc, seconds",
+    )
+    for row in aggregate_rows(summary):
+        table_.add_row(
+            row["run"],
+            str(row["seeds"]),
+            _pct_ci(row["test_acc_mean"], row["test_acc_ci95"]),
+            _pct_ci(row["best_val_acc_mean"], row["best_val_acc_ci95"]),
+            _num(row["seconds_mean"], ".1f"),
+        )
+    return table_
+
+
+def _pct_ci(mean: float | None, half: float | None) -> str:
+    if mean is None:
+        return "—"
+    return _pct(mean) + ("" if half is None else f" ± {100 * half:.2f}")
+
+
 def print_expectations(console: Console, expectations: list[ExpectationResult]) -> None:
     """Each expectation of the preset as met / not met / undecided / not applicable."""
     for e in expectations:
@@ -159,7 +190,8 @@ def print_expectations(console: Console, expectations: list[ExpectationResult]) 
         mark = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]"}.get(
             e.label, "[yellow]? undecided[/]"
         )
-        console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.check)})[/]")
+        detail = "" if e.detail == e.label else f": {e.detail}"
+        console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.check)}{escape(detail)})[/]")
 
 
 def print_toy2d_summary(

@@ -89,6 +89,27 @@ INTERNALS = Columns(
     "momentum_norm bias_correction1 bias_correction2"
 )
 SHARPNESS = Columns("run:str step:int sharpness two_over_lr")
+# one row per configuration of a comparison: its seeds' mean and the half-width of its t-based
+# 95% confidence interval (results/stats.py); empty intervals for a single seed
+AGGREGATE = Columns(
+    "run:str seeds:int test_acc_mean test_acc_ci95 best_val_acc_mean best_val_acc_ci95 seconds_mean"
+)
+
+
+def seeded(columns: Columns) -> Columns:
+    """A comparison's table as written: ``run`` names the configuration and ``seed`` the seed
+    (in memory a run of several seeds is ``adam@3``, config.with_seeds)."""
+    return Columns("run:str seed:int") + columns.without("run")
+
+
+# a comparison's files (aggregate.csv is derived from summary.csv, so not read back)
+COMPARISON_FILES = {
+    "metrics": seeded(METRICS),
+    "steps": seeded(STEPS),
+    "summary": seeded(SUMMARY),
+    "internals": seeded(INTERNALS),
+    "sharpness": seeded(SHARPNESS),
+}
 
 # searches: trials.csv has one column per searched parameter between TRIALS and TRIALS_TAIL
 TRIALS = Columns("study:str number:int state:str status:str value")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui_lab.config import configuration_of
 from tui_lab.errors import OpenError, ResumeError
 from tui_lab.events import (
     EpochEnded,
@@ -23,26 +24,16 @@ from tui_lab.events import (
     RunStarted,
     StepLogged,
 )
-from tui_lab.results.columns import (
-    EXPECTATIONS,
-    INTERNALS,
-    METRICS,
-    SHARPNESS,
-    STEPS,
-    SUMMARY,
-    Columns,
-)
+from tui_lab.results.aggregate import aggregate_rows
+from tui_lab.results.columns import AGGREGATE, COMPARISON_FILES, EXPECTATIONS, Columns
 from tui_lab.results.exports import KIND_NAMES, WrongKind, read_export
 from tui_lab.results.files import atomic_write, csv_text
 from tui_lab.results.manifest import now
 from tui_lab.results.recorder import ResultsRecorder
 
 TABLES: dict[str, Columns] = {
-    "metrics": METRICS,
-    "steps": STEPS,
-    "summary": SUMMARY,
-    "internals": INTERNALS,
-    "sharpness": SHARPNESS,
+    **COMPARISON_FILES,
+    "aggregate": AGGREGATE,
     "expectations": EXPECTATIONS,
 }
 LIVE_WRITE_S = 10.0
@@ -82,7 +73,7 @@ class RunDirectory:
         if status is not None:
             self.meta["status"] = status
         meta = {**self.meta, "status": self.meta.get("status", "running"), "updated": now()}
-        tables = self.recorder.tables()
+        tables = file_tables(self.recorder.tables(), self.meta["runs"])
         files: dict[str, str] = {}
         if report is not None:
             files["report.md"] = report
@@ -105,6 +96,23 @@ class RunDirectory:
         for path in self.written:
             path.unlink(missing_ok=True)
         self.written.clear()
+
+
+def file_tables(
+    tables: dict[str, list[dict[str, Any]]], runs: dict[str, dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The recorder's tables as written: ``run`` the configuration and ``seed`` the seed of
+    each run (``adam@3`` → adam, 3), and aggregate.csv from the summary."""
+
+    def as_written(row: dict[str, Any]) -> dict[str, Any]:
+        seed = runs.get(row["run"], {}).get("training", {}).get("seed")
+        return {**row, "run": configuration_of(row["run"]), "seed": seed}
+
+    out = {
+        name: [as_written(r) for r in rows] if name in COMPARISON_FILES else rows
+        for name, rows in tables.items()
+    }
+    return {**out, "aggregate": aggregate_rows(tables["summary"])}
 
 
 def read_previous(out_dir: Path) -> tuple[str, dict[str, Any], dict[str, list[dict[str, Any]]]]:

@@ -23,10 +23,9 @@ from tui_lab.errors import OpenError
 from tui_lab.events import EpochEnded, Event, RunFinished, RunStarted, StepLogged
 from tui_lab.results.columns import (
     BEST_TRIALS,
+    COMPARISON_FILES,
     EXPECTATIONS,
-    INTERNALS,
     METRICS,
-    SHARPNESS,
     STEPS,
     SUMMARY,
     TOY_SUMMARY,
@@ -39,13 +38,7 @@ from tui_lab.results.columns import (
 from tui_lab.results.files import read_csv
 
 TABLES_OF: dict[str, dict[str, Columns]] = {
-    "comparison": {
-        "metrics": METRICS,
-        "steps": STEPS,
-        "summary": SUMMARY,
-        "internals": INTERNALS,
-        "sharpness": SHARPNESS,
-    },
+    "comparison": COMPARISON_FILES,
     "search": {"trials": TRIALS + TRIALS_TAIL, "metrics": TRIAL_METRICS, "summary": BEST_TRIALS},
     "toy": {"trajectories": TRAJECTORIES, "summary": TOY_SUMMARY},
 }
@@ -125,7 +118,11 @@ def read_export(path: Path, kinds: tuple[str, ...] = KINDS) -> Export:
             tables = {k: [c.typed(r) for r in payload.get(k, [])] for k, c in columns.items()}
         else:
             tables = {k: read_csv(path / f"{k}.csv", c) for k, c in columns.items()}
-        _check_rows(tables, columns, REQUIRED if kind == "comparison" else {})
+        if kind == "comparison":
+            _check_rows(tables, columns, REQUIRED, optional=("seed",))  # seed: since 0.4
+            tables = run_ids(tables, meta.get("runs", {}))
+        else:
+            _check_rows(tables, columns, {})
         export = Export(path, kind, fmt, meta, tables)
         _check_matches(export)
         return export
@@ -134,6 +131,22 @@ def read_export(path: Path, kinds: tuple[str, ...] = KINDS) -> Export:
             f"{path} cannot be read back ({type(exc).__name__}: {str(exc)[:200]}); a result "
             "file there is damaged. Restore it, or use another export."
         ) from None
+
+
+def run_ids(
+    tables: dict[str, list[dict[str, Any]]], runs: dict[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """A comparison's rows named by run id again: (adam, 3) is ``adam@3`` where the export
+    ran that configuration with several seeds (results/directory.py writes the pair)."""
+
+    def run_id(row: dict[str, Any]) -> dict[str, Any]:
+        seeded = f"{row['run']}@{row.get('seed')}"
+        return {**row, "run": seeded} if seeded in runs else row
+
+    return {
+        name: [run_id(r) for r in rows] if name in COMPARISON_FILES else rows
+        for name, rows in tables.items()
+    }
 
 
 class WrongKind(OpenError):
@@ -148,12 +161,14 @@ def _check_rows(
     tables: dict[str, list[dict[str, Any]]],
     columns: dict[str, Columns],
     required: dict[str, tuple[str, ...]],
+    optional: tuple[str, ...] = (),
 ) -> None:
-    """Every row has every column, and the cells that say whose row it is are filled."""
+    """Every row has every column (but those an older version did not write), and the cells
+    that say whose row it is are filled."""
     for name, rows in tables.items():
         keys = required.get(name, ())
         for row in rows:
-            missing = [k for k in columns[name] if k not in row]
+            missing = [k for k in columns[name] if k not in row and k not in optional]
             missing += [k for k in keys if row.get(k) is None]
             if missing:
                 raise ValueError(f"a row of {name} has no {', '.join(missing)}: {row}")

@@ -13,6 +13,7 @@ from typing import Any
 
 import plotext as plt
 
+from tui_lab.results.aggregate import aggregate_rows, difference_lines
 from tui_lab.results.checks import ExpectationResult
 from tui_lab.results.columns import SUMMARY
 from tui_lab.results.recorder import ResultsRecorder
@@ -135,10 +136,12 @@ def expectations_section(expectations: list[ExpectationResult]) -> list[str]:
     if not expectations:
         return []
     lines = ["## Expectations", ""]
-    lines += [
-        f"- **{e.label}** — {e.text} " + (f"(`{e.check}`)" if e.applies else f"({e.detail})")
-        for e in expectations
-    ]
+    for e in expectations:
+        if not e.applies:
+            lines.append(f"- **{e.label}** — {e.text} ({e.detail})")
+            continue
+        decided_on = "" if e.detail == e.label else f": {e.detail}"
+        lines.append(f"- **{e.label}** — {e.text} (`{e.check}`{decided_on})")
     return [*lines, ""]
 
 
@@ -165,6 +168,23 @@ def chart_block(
         return []
     chart = text_chart(series, title, xlabel, ylabel, xticks=xticks, points=points)
     return ["```text", chart, "```", ""]
+
+
+def seeds_section(summary: list[dict[str, Any]]) -> list[str]:
+    """Each configuration over its seeds (aggregate.csv) and against the best one in words."""
+    rows = aggregate_rows(summary)
+    if all(row["seeds"] == 1 for row in rows):
+        return []
+    return [
+        "## Over seeds",
+        "",
+        "Mean over each configuration's seeds, ± the half-width of its 95% confidence "
+        "interval (t-based); the differences use Welch's interval.",
+        "",
+        markdown_table(list(rows[0]), rows),
+        *[f"- {line}" for line in difference_lines(summary)],
+        "",
+    ]
 
 
 def internals_section(tables: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -223,6 +243,7 @@ def comparison_report(
         for row in recorder.summary_rows()
         if row.get("error")
     ] + [""]
+    lines += seeds_section(recorder.summary_rows())
     lines += internals_section(recorder.tables())
     lines += expectations_section(expectations)
     lines += figures_section(figures)
