@@ -3,6 +3,7 @@ on the right. Every edit goes through the draft (and so through the core's valid
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import ClassVar
 
@@ -10,6 +11,7 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import (
     Footer,
     Header,
@@ -127,13 +129,25 @@ class LabScreen(LabView):
         runs.index = self.draft.selected
 
     async def show_selected_run(self) -> None:
-        cfg = self.draft.current
-        self.query_one("#run-name", Input).value = self.draft.names[self.draft.selected]
-        for panel in self.query(ConfigPanel):
-            if panel.show(cfg):
-                await panel.recompose()
+        """Every widget of the form from the selected run's config (a run switch, a preset
+        load, a run added or removed)."""
+        name = self.query_one("#run-name", Input)
+        with name.prevent(Input.Changed):
+            name.value = self.draft.names[self.draft.selected]
+        await self._show_config()
         self._show_scope()
         self._show_error(None)
+
+    async def _show_config(self, keep: Collection[Widget] = ()) -> None:
+        """The panels follow the selected run's config; a panel whose fields changed is
+        composed anew, and focus returns to the field it was on."""
+        focused = self.focused.id if self.focused is not None else None
+        for panel in self.query(ConfigPanel):
+            if panel.show(self.draft.current, keep):
+                await panel.recompose()
+        if focused and (self.focused is None or self.focused.id != focused):
+            for widget in self.query(f"#{focused}"):
+                widget.focus()
 
     def _show_scope(self) -> None:
         scope = "every run" if self.draft.edit_all else "this run only"
@@ -176,12 +190,7 @@ class LabScreen(LabView):
             widget, lambda: self.draft.set_value(key, panel.parse(key, raw))
         ):
             return
-        focused = widget.id
-        for other in self.query(ConfigPanel):
-            if other.show(self.draft.current):
-                await other.recompose()
-        if focused and (self.focused is None or not self.focused.is_attached):
-            self.query(f"#{focused}").focus()
+        await self._show_config(keep={widget, *self.query(".-invalid")})
 
     async def _rename(self, field: Input) -> None:
         if field.value.strip() == self.draft.names[self.draft.selected]:

@@ -7,6 +7,7 @@ plot rebuild per event would make the UI steal CPU from training and flicker ove
 
 from __future__ import annotations
 
+import math
 import os
 
 from textual_plotext import PlotextPlot
@@ -65,7 +66,8 @@ class MetricChart(PlotextPlot):
 
 
 class LrPreviewChart(PlotextPlot):
-    """The learning rate a schedule will produce over the planned epochs, before training."""
+    """The learning rate a schedule will produce over the planned epochs, before training
+    (log10, as every lr axis of the lab: a decay over decades stays readable)."""
 
     DEFAULT_CSS = """
     LrPreviewChart {
@@ -74,12 +76,17 @@ class LrPreviewChart(PlotextPlot):
     }
     """
 
+    def __init__(self, points: list[tuple[float, float]]) -> None:
+        super().__init__()
+        self.show_curve(points)
+
     def show_curve(self, points: list[tuple[float, float]]) -> None:
         plt = self.plt
         plt.clear_figure()
         plt.xlabel("epoch")
-        plt.title("planned learning rate")
+        plt.title("planned learning rate (log10)")
+        drawn = [(x, math.log10(y)) for x, y in points if y > 0]
         plt.plot(
-            [x for x, _ in points], [y for _, y in points], color=run_color(0), marker=run_marker(0)
+            [x for x, _ in drawn], [y for _, y in drawn], color=run_color(0), marker=run_marker(0)
         )
         self.refresh()
