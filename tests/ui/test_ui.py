@@ -96,6 +96,7 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             lab.query_one("#field-optimizer-name").value = "rmsprop"
             await pilot.pause()
             assert app.model.draft.runs[1][1].optimizer.name == "rmsprop"
+            assert app.model.draft.names == ["adam", "rmsprop_2", "sgd"]  # named after it
             assert lab.query_one("#field-optimizer-rho")  # the panel shows RMSprop's knobs now
 
             await launch_and_finish(app, pilot)
@@ -105,7 +106,7 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             assert [r.status for r in state.runs.values()] == ["completed"] * 3
             table = compare.query_one(ResultsTable)
             assert table.row_count == 3
-            row = table.get_row("adam_2")
+            row = table.get_row("rmsprop_2")
             assert str(row[1]) == "completed" and row[2].endswith("%")
             tables = compare.query_one("#tables")  # the Results tab opens once training is over
             await wait_until(pilot, lambda: tables.active == "tab-results", timeout=5)
@@ -143,7 +144,7 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in headless.iterdir())
     with open(out / "summary.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [r["run"] for r in rows] == ["adam", "adam_2", "sgd"]
+    assert [r["run"] for r in rows] == ["adam", "rmsprop_2", "sgd"]
     assert all(r["status"] == "completed" and float(r["test_acc"]) > 0 for r in rows)
     assert (headless / "summary.csv").read_text().splitlines()[0] == (
         out / "summary.csv"

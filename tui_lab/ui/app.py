@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -38,6 +39,7 @@ from tui_lab.ui.screens.lab import LabScreen
 from tui_lab.ui.screens.preset_picker import PresetPicker
 from tui_lab.ui.screens.search import SearchScreen
 from tui_lab.ui.screens.toy import ToyScreen
+from tui_lab.ui.screens.view import COMMON_KEYS, LabView, view_bindings
 from tui_lab.ui.sessions.comparison import ComparisonSession, ShownComparison
 from tui_lab.ui.sessions.opened import (
     Following,
@@ -62,12 +64,19 @@ class Exported:
     notice: Notice
 
 
-SCREENS_BY_MODE: dict[str, Callable[[LabModel], Screen]] = {
+SCREENS_BY_MODE: dict[str, type[LabView]] = {
     "lab": LabScreen,
     "compare": CompareScreen,
     "toy": ToyScreen,
     "search": SearchScreen,
     "analysis": AnalysisScreen,
+}
+VIEW_TITLES = {
+    "lab": "Lab",
+    "compare": "Compare",
+    "toy": "Toy",
+    "search": "Search",
+    "analysis": "Analysis",
 }
 
 
@@ -77,13 +86,9 @@ class LabApp(App[int]):
     DEFAULT_MODE = "lab"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
+    # the views' keys are in ui/screens/view.py; quitting works over a dialog too
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "switch_mode('lab')", "Lab", id="mode-lab"),
-        Binding("f3", "switch_mode('compare')", "Compare", id="mode-compare"),
-        Binding("f4", "switch_mode('toy')", "2-D toy", id="mode-toy"),
-        Binding("f5", "switch_mode('search')", "Search", id="mode-search"),
-        Binding("f6", "switch_mode('analysis')", "Analysis", id="mode-analysis"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app-quit"),
     ]
 
     def __init__(
@@ -313,68 +318,42 @@ class LabApp(App[int]):
 
     # ------------------------------------------------------------------ palette, quitting
 
-    async def open_view(self, mode: str, action: str | None = None) -> None:
-        """A view, then one of its actions (for the command palette)."""
-        await self.switch_mode(mode)
-        if action is not None:
-            await self.screen.run_action(action)
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Launch", "Train the runs of the Lab's comparison", self.action_launch)
+        """Every key of every view, with the key shown, and what has no key."""
+        own = {"Quit", "Keys"}  # Textual's own, listed below with their keys
+        yield from (c for c in super().get_system_commands(screen) if c.title not in own)
+        seen: set[tuple[str | None, str]] = set()
+        common_ids = {b.id for b in COMMON_KEYS if isinstance(b, Binding)}
+        for mode, view in SCREENS_BY_MODE.items():
+            title = VIEW_TITLES[mode]
+            for binding in view_bindings(view):
+                where = None if binding.id in common_ids else mode
+                if (where, binding.action) in seen:
+                    continue
+                seen.add((where, binding.action))
+                yield SystemCommand(
+                    binding.description if where is None else f"{title}: {binding.description}",
+                    f"{self.get_key_display(binding)} · {binding.tooltip or binding.description}",
+                    partial(self.open_view, where, binding.action),
+                )
         yield SystemCommand(
-            "Load preset", "Pick a preset (lecture exercise)", self.action_pick_preset
+            "Compare: Export JSON",
+            "no key · write results.json, report.md and the figures",
+            lambda: self.action_export("json"),
         )
-        yield SystemCommand("Lab view", "Choose options and runs", lambda: self.switch_mode("lab"))
-        yield SystemCommand(
-            "Compare view", "Live charts and tables", lambda: self.switch_mode("compare")
-        )
-        yield SystemCommand(
-            "Reference runs",
-            "Draw a past comparison's runs beside the next launch",
-            lambda: self.open_view("lab", "references"),
-        )
-        yield SystemCommand(
-            "Export CSV", "Write metrics/steps/summary CSV files and figures", self.action_export
-        )
-        yield SystemCommand("Export JSON", "Write results.json", lambda: self.action_export("json"))
-        yield SystemCommand("Cycle x axis", "step → epoch → seconds", self.action_cycle_x_axis)
-        yield SystemCommand(
-            "Toggle smoothing", "EMA-smooth the training loss", self.action_toggle_smoothing
-        )
-        yield SystemCommand(
-            "Stop all runs", "Stop every run after its current step", self.stop_jobs
-        )
-        yield SystemCommand(
-            "Search view",
-            "Search space, budget, trials, importance",
-            lambda: self.open_view("search"),
-        )
-        yield SystemCommand(
-            "Sweep analysis",
-            "Best so far per trial-epoch, parallel coordinates, slices, heat-map, importance",
-            lambda: self.switch_mode("analysis"),
-        )
-        yield SystemCommand(
-            "Launch search",
-            "Run the Search view's search",
-            lambda: self.open_view("search", "launch"),
-        )
-        yield SystemCommand(
-            "Stop search",
-            "Stop the search; its running trial is re-queued",
-            lambda: self.open_view("search", "stop"),
-        )
-        yield SystemCommand(
-            "Follow a study",
-            "Attach to a study by storage URL (read-only)",
-            lambda: self.open_view("search", "attach"),
-        )
-        yield SystemCommand(
-            "Sort trials",
-            "Trials table: by number or by value",
-            lambda: self.open_view("search", "sort"),
-        )
+
+    async def open_view(self, mode: str | None, action: str) -> None:
+        """A view (None: the current one), then one of its actions (the command palette)."""
+        if mode is not None:
+            await self.switch_mode(mode)
+        await self.screen.run_action(action)
+
+    def action_toggle_keys(self) -> None:
+        """``?``: every key of the view and the focused widget, beside it (Textual's help)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def stop_jobs(self, status: str = "stopped") -> None:
         model = self.model

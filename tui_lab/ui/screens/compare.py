@@ -28,14 +28,66 @@ REDRAW_HZ = (
 class CompareScreen(LabView):
     STATUS_ID = "compare-status"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_pause_run", "Pause/resume run", id="pause-run"),
-        Binding("s", "stop_run", "Stop run", id="stop-run"),
-        Binding("p", "toggle_pause_all", "Pause/resume all", id="pause-all"),
-        Binding("S", "stop_all", "Stop all", id="stop-all"),
-        Binding("x", "app.cycle_x_axis", "x axis", id="x-axis"),
-        Binding("m", "app.toggle_smoothing", "Smoothing", id="smoothing"),
-        Binding("e", "app.export('csv')", "Export", id="export"),
-        Binding("t", "toggle_table", "Tables", id="toggle-table"),
+        Binding(
+            "space",
+            "toggle_pause_run",
+            "Pause",
+            tooltip="Pause or resume the run selected in the runs table",
+            id="pause-run",
+        ),
+        Binding(
+            "s",
+            "stop_run",
+            "Stop run",
+            tooltip="Stop the selected run after its step",
+            id="stop-run",
+        ),
+        Binding(
+            "p",
+            "toggle_pause_all",
+            "Pause/resume all",
+            tooltip="Pause every run, or resume them all",
+            show=False,
+            id="pause-all",
+        ),
+        Binding(
+            "S",
+            "stop_all",
+            "Stop all",
+            tooltip="Stop every run after its current step",
+            show=False,
+            id="stop-all",
+        ),
+        Binding(
+            "x",
+            "app.cycle_x_axis",
+            "x axis",
+            tooltip="The charts' x axis: step → epoch → seconds",
+            show=False,
+            id="x-axis",
+        ),
+        Binding(
+            "m",
+            "app.toggle_smoothing",
+            "Smoothing",
+            tooltip="EMA-smooth the training loss",
+            show=False,
+            id="smoothing",
+        ),
+        Binding(
+            "e",
+            "app.export('csv')",
+            "Export",
+            tooltip="Write the --export csv files and figures (in the background)",
+            id="export",
+        ),
+        Binding(
+            "t",
+            "toggle_table",
+            "Tables",
+            tooltip="Runs → results → expectations → system",
+            id="toggle-table",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -54,7 +106,7 @@ class CompareScreen(LabView):
                 yield ExpectationsView(id="expectations")
             with TabPane("System", id="tab-system"), VerticalScroll():
                 yield SystemDetails(id="system-details")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(RunsTable).focus()

@@ -4,6 +4,7 @@ on the right. Every edit goes through the draft (and so through the core's valid
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -28,7 +29,7 @@ from textual.widgets import (
 from tui_lab.errors import OpenError, UserError
 from tui_lab.results.exports import KIND_NAMES, read_export
 from tui_lab.ui.screens.reference_dialog import ReferenceDialog
-from tui_lab.ui.screens.view import LabView
+from tui_lab.ui.screens.view import LAUNCH, PRESETS, LabView
 from tui_lab.ui.sessions.opened import OpenedComparison
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.widgets.config_panels import PANELS, ConfigPanel
@@ -38,18 +39,43 @@ from tui_lab.ui.widgets.error_box import ErrorBox
 class RunsList(ListView):
     """The comparison's runs; the highlighted one is the run the panels edit."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("plus,a", "screen.add_run", "Add run", id="add-run"),
-        Binding("minus,delete,x", "screen.remove_run", "Remove run", id="remove-run"),
-    ]
-
 
 class LabScreen(LabView):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "app.launch", "Launch", priority=True, id="launch"),
-        Binding("ctrl+o", "app.pick_preset", "Presets", priority=True, id="presets"),
-        Binding("ctrl+t", "toggle_edit_all", "Edit all runs", priority=True, id="edit-all"),
-        Binding("ctrl+b", "references", "Reference runs", priority=True, id="references"),
+        replace(LAUNCH, show=True),
+        replace(PRESETS, show=True),
+        Binding(
+            "a,plus",
+            "add_run",
+            "Add run",
+            tooltip="A copy of the selected run, to edit (a types in a text field)",
+            id="add-run",
+        ),
+        Binding(
+            "x,minus,delete",
+            "remove_run",
+            "Drop run",
+            tooltip="Drop the selected run from the comparison",
+            id="remove-run",
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_edit_all",
+            "Edit all runs",
+            tooltip="Edits apply to every run, or to the selected run only",
+            show=False,
+            priority=True,
+            id="edit-all",
+        ),
+        Binding(
+            "ctrl+b",
+            "references",
+            "Reference runs",
+            tooltip="Draw a past comparison's runs beside the next launch",
+            show=False,
+            priority=True,
+            id="references",
+        ),
     ]
 
     @property
@@ -61,7 +87,7 @@ class LabScreen(LabView):
         with Horizontal(id="lab"):
             with Vertical(id="sidebar"):
                 yield Static(id="preset-info")
-                yield Label("[b]Runs[/b] (a: add · x: remove)")
+                yield Label("[b]Runs[/b]  a add  x drop", id="runs-label")
                 yield RunsList(id="runs-list")
                 yield Input(name="run.name", placeholder="run name", compact=True, id="run-name")
                 yield Static(id="edit-scope")
@@ -71,7 +97,7 @@ class LabScreen(LabView):
                     with TabPane(spec.title, id=f"tab-{spec.name}"):
                         yield ConfigPanel(spec, self.draft.current)
         yield ErrorBox(id="form-error")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         await self.load_draft()
@@ -191,6 +217,16 @@ class LabScreen(LabView):
         ):
             return
         await self._show_config(keep={widget, *self.query(".-invalid")})
+        self._show_names()
+
+    def _show_names(self) -> None:
+        """The runs list and the name field follow the draft's names (a run named after its
+        optimizer is renamed with it)."""
+        for item, name in zip(self.query_one(RunsList).children, self.draft.names, strict=False):
+            item.query_one(Label).update(escape(name))
+        field = self.query_one("#run-name", Input)
+        with field.prevent(Input.Changed):
+            field.value = self.draft.names[self.draft.selected]
 
     async def _rename(self, field: Input) -> None:
         if field.value.strip() == self.draft.names[self.draft.selected]:

@@ -34,7 +34,9 @@ TOY_COLUMNS = (
 
 class ToyScreen(LabView):
     STATUS_ID = "toy-status"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "app.launch", "Replay", id="replay")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "app.launch", "Replay", tooltip="Walk the paths again, animated", id="replay")
+    ]
 
     def __init__(self, model: LabModel) -> None:
         super().__init__(model)
@@ -45,7 +47,7 @@ class ToyScreen(LabView):
         yield Static(id="toy-status")
         yield ToyPlot(id="toy-plot")
         yield DataTable(id="toy-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#toy-table", DataTable)

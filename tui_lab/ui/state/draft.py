@@ -6,6 +6,7 @@ Lab accepts exactly what the headless CLI accepts and reports errors in the same
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tui_lab.config import (
@@ -70,7 +71,23 @@ class Draft:
                 for i, cfg in updated.items()
             }
         for i, cfg in updated.items():
-            self.runs[i] = (self.runs[i][0], cfg)
+            name = self.runs[i][0]
+            if key == "optimizer.name":
+                name = self._named_after(i, self.runs[i][1].optimizer.name, cfg.optimizer.name)
+            self.runs[i] = (name, cfg)
+
+    def _named_after(self, i: int, old: str, new: str) -> str:
+        """A run named after its optimizer (``adam``, ``adam_2``) takes the new one's name, so
+        that no run called adam trains RMSprop; a name the user chose stays."""
+        name = self.runs[i][0]
+        match = re.fullmatch(rf"{re.escape(old)}(_\d+)?", name)
+        if match is None or old == new:
+            return name
+        others = {n for j, n in enumerate(self.names) if j != i}
+        candidate, n = new + (match.group(1) or ""), 2
+        while candidate in others:
+            candidate, n = f"{new}_{n}", n + 1
+        return candidate
 
     def rename(self, name: str) -> None:
         """Rename the selected run; names are 1–64 characters and unique in the comparison."""
