@@ -33,10 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def comparison_export(path: Path, cfg: ExperimentConfig | None = None) -> Path:
-    job = ComparisonJob(
-        cfg or two_runs(), TINY, command=["tui-lab"], out_dir=path, fmt="csv", figures="none"
-    )
+    job = ComparisonJob(cfg or two_runs(), TINY, command=["tui-lab"], fmt="csv", figures="none")
     path.mkdir(parents=True)
+    job.write_into(path)
     job.run()
     return path
 

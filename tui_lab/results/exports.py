@@ -133,7 +133,7 @@ class WrongKind(OpenError):
 def _check_rows(tables: dict[str, list[dict[str, Any]]], columns: dict[str, Columns]) -> None:
     """Every row has every column, and the cells that say whose row it is are filled."""
     for name, rows in tables.items():
-        keys = REQUIRED.get(name, ())
+        keys = [k for k in REQUIRED.get(name, ()) if k in columns[name]]  # a search: study, trial
         for row in rows:
             missing = [k for k in columns[name] if k not in row]
             missing += [k for k in keys if row.get(k) is None]
