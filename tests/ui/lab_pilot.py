@@ -8,6 +8,7 @@ import os
 import time
 
 from support import TINY_MLP
+from textual import events
 
 from tui_lab.config import Expectation, ExperimentConfig, RunSpec
 from tui_lab.events import ImportanceUpdated, TrialFinished, TrialRecord
@@ -170,9 +171,13 @@ class PaintClock:
         app._display = timed
 
     async def key_to_paint(self, pilot, key: str, shows) -> float:
-        """Seconds from pressing ``key`` until a frame is painted while ``shows()`` is true."""
+        """Seconds from pressing ``key`` until a frame is painted while ``shows()`` is true.
+        The key goes in as the terminal driver sends it (``pilot.press`` would wait for the
+        process to idle, which it never does while runs train)."""
         self.painted, self._shows = None, shows
+        char = key if len(key) == 1 else None
+        name = {".": "full_stop"}.get(key, key)
         start = time.perf_counter()
-        await pilot.press(key)
+        self.app.post_message(events.Key(name, char))
         await wait_until(pilot, lambda: self.painted is not None, timeout=10)
         return self.painted - start

@@ -109,7 +109,7 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             row = table.get_row("rmsprop_2")
             assert str(row[1]) == "completed" and row[2].endswith("%")
             tables = compare.query_one("#tables")  # the Results tab opens once training is over
-            await wait_until(pilot, lambda: tables.active == "tab-results", timeout=5)
+            await wait_until(pilot, lambda: tables.active == "tab-results", timeout=15)
             await pilot.press("t")  # then the preset's expectations, checked on the results
             assert tables.active == "tab-expectations"
             await wait_until(

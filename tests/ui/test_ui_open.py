@@ -25,6 +25,7 @@ from tui_lab.training.job import ComparisonJob
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.screens.lab import LabScreen
 from tui_lab.ui.sessions.opened import read_opened
+from tui_lab.ui.widgets.charts import legend_mark
 from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
 from tui_lab.ui.widgets.runs_table import RunsTable
 from tui_lab.ui.widgets.trials_table import TrialsTable
@@ -87,7 +88,8 @@ def test_a_finished_comparison_opens_read_only_in_the_compare_view(tmp_path):
             screen = app.screen
             assert type(screen).__name__ == "CompareScreen"
             table = screen.query_one(RunsTable)
-            assert [table.get_row_at(i)[0].plain for i in range(table.row_count)] == ["adam", "sgd"]
+            names = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+            assert names == [f"{legend_mark(0)} adam", f"{legend_mark(1)} sgd"]
             assert screen.query_one(ResultsTable).row_count == 2
             status = status_line(app, "compare-status")
             assert "pair · opened read-only" in status and "2 completed" in status

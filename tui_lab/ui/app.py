@@ -11,6 +11,8 @@ worker threads end after their current step and the app exits at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import sys
 from collections.abc import Iterable
@@ -21,16 +23,20 @@ from typing import Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui_lab.config import ExperimentConfig
+from tui_lab.config import ExperimentConfig, RunConfig
+from tui_lab.data.files import availability
+from tui_lab.data.tensors import load_dataset
 from tui_lab.errors import UserError
 from tui_lab.presets import list_presets, load_preset
 from tui_lab.results.exports import pid_alive, writer_pid
 from tui_lab.system import SystemMonitor
 from tui_lab.toy2d.runner import toy_problem
+from tui_lab.training.numerics import resolve_device
 from tui_lab.ui.bridge import Arrived, Notice
 from tui_lab.ui.model import LabModel
 from tui_lab.ui.screens.analysis import AnalysisScreen
@@ -101,8 +107,13 @@ class LabApp(App[int]):
         figures: str = "svg",
         system: SystemMonitor | None = None,
         opened: Opened | None = None,
+        warm_up: bool = False,
     ) -> None:
         super().__init__()
+        # run_app: compose the other views once the first is shown, and load each preset's
+        # data in the background (tests leave both off: they would compete with the test)
+        self.warm_up = warm_up
+        self._wanted_mode = self.DEFAULT_MODE  # the view shown last, warm-up aside
         self.model = LabModel(
             draft=Draft(cfg, overrides),
             search_draft=SearchDraft(cfg, overrides) if cfg.search is not None else None,
@@ -124,6 +135,41 @@ class LabApp(App[int]):
             self.show_opened(self.opened)
         if self.first_mode != self.current_mode:
             await self.switch_mode(self.first_mode)
+
+    def on_ready(self) -> None:
+        if self.warm_up:
+            self.run_worker(self._compose_views(), group="warm-up", name="warm-up")
+            self.prefetch_data()
+
+    def prefetch_data(self) -> None:
+        """Start loading the Lab's dataset as soon as a preset is chosen, so that a launch
+        finds it in memory (data/tensors.py keeps the last one). Only what is on disk: a
+        download waits for the launch, where its failure is reported."""
+        cfg = self.model.draft.runs[0][1]
+        wanted = self.warm_up and self.model.draft.preset.toy2d is None
+        if wanted and availability(cfg.data.dataset, cfg.data.data_dir) is not None:
+            self.load_data(cfg)
+
+    @work(thread=True, exit_on_error=False, group="prefetch", name="prefetch")
+    def load_data(self, cfg: RunConfig) -> None:
+        with contextlib.suppress(UserError):  # reported by the launch that needs the data
+            load_dataset(cfg.data, resolve_device(cfg.training.device))
+
+    async def _compose_views(self) -> None:
+        """Compose each view now, unseen, one at a time, rather than on its first key: Textual
+        restyles the whole app when a view is first shown (0.2–0.6 s)."""
+        for mode in SCREENS_BY_MODE:
+            await asyncio.sleep(0.05)  # keys pressed meanwhile come first
+            if self._screens_of(mode):
+                continue
+            with self.batch_update():
+                await App.switch_mode(self, mode)
+                self.refresh_css(animate=False)  # now that it is mounted: styled for good
+                await App.switch_mode(self, self._wanted_mode)  # a key may have asked meanwhile
+
+    def switch_mode(self, mode: str) -> AwaitComplete:
+        self._wanted_mode = mode
+        return super().switch_mode(mode)
 
     # ------------------------------------------------------------------ past results
 
@@ -282,6 +328,7 @@ class LabApp(App[int]):
             return
         self.model.draft = draft
         self.model.search_draft = SearchDraft(preset) if preset.search is not None else None
+        self.prefetch_data()
         if (lab := self.screen_of("lab", LabScreen)) is not None:
             await lab.load_draft()
         if (search := self.screen_of("search", SearchScreen)) is not None:
@@ -382,7 +429,14 @@ def run_app(
     """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
     searches it launches, ``figures`` is what its exports draw, ``opened`` are past results
     to show (``tui-lab open``). Returns the process exit code."""
-    app = LabApp(cfg, overrides, search_options=search_options, figures=figures, opened=opened)
+    app = LabApp(
+        cfg,
+        overrides,
+        search_options=search_options,
+        figures=figures,
+        opened=opened,
+        warm_up=True,
+    )
     result = app.run()
     # The app's objects (widgets, histories, torch tensors) die with the process: freezing them
     # spares the interpreter's final collection, which takes most of a quit otherwise.

@@ -186,6 +186,10 @@ class LabScreen(LabView):
     def invalid_fields(self) -> int:
         return len(self.query("Input.-invalid"))
 
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        for panel in event.pane.query(ConfigPanel):
+            panel.show_info()
+
     # ------------------------------------------------------------------ edits
 
     async def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:

@@ -29,7 +29,12 @@ from tui_lab.ui.screens.view import PRESETS, LabView
 from tui_lab.ui.sessions.search import SearchSession, follow_study, trial_label
 from tui_lab.ui.state.comparison import METRICS
 from tui_lab.ui.widgets.charts import MetricChart
-from tui_lab.ui.widgets.search_charts import ImportanceBars, ParamChart, TrialsChart
+from tui_lab.ui.widgets.search_charts import (
+    ImportanceBars,
+    ParamChart,
+    TrialsChart,
+    objective_text,
+)
 from tui_lab.ui.widgets.search_editor import SearchEditor
 from tui_lab.ui.widgets.trials_table import TrialsTable
 
@@ -161,8 +166,8 @@ class SearchScreen(LabView):
                 test = session.test_acc(study)
                 parts.append(
                     f"best {escape(trial_label(session.labels, best))}: "
-                    f"{session.objective} {best.value:.4f}"
-                    + (f", test acc {test:.4f}" if test is not None else "")
+                    f"{session.objective} {objective_text(session.objective, best.value)}"
+                    + (f", test acc {100 * test:.2f}%" if test is not None else "")
                 )
         if session.plans:
             spent = sum(r.epochs for r in records)

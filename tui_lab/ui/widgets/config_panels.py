@@ -366,13 +366,21 @@ class ConfigPanel(Widget):
             widget = self.query_one(f"#{field_id(spec.key)}")
             if widget not in keep:
                 self._fill(widget, spec)
-        sections = self._sections(cfg)
-        if sections != self._info_of:
-            self._info_of = sections
-            self.query_one(".info-text", Static).update(self.spec.info(cfg))
-            for chart in self.query(LrPreviewChart):
-                chart.show_curve(schedule_preview(cfg))
+        self.show_info()
         return False
+
+    def show_info(self) -> None:
+        """The notes beside the form, when their sections changed and the panel is on view
+        (a hidden tab's notes wait for its tab: each update re-lays out the screen)."""
+        sections = self._sections(self.cfg)
+        hidden = any(
+            not node.display for node in self.ancestors_with_self if isinstance(node, Widget)
+        )
+        if sections != self._info_of and not hidden:
+            self._info_of = sections
+            self.query_one(".info-text", Static).update(self.spec.info(self.cfg))
+            for chart in self.query(LrPreviewChart):
+                chart.show_curve(schedule_preview(self.cfg))
 
     def _sections(self, cfg: RunConfig) -> tuple:
         return tuple(getattr(cfg, section) for section in self.spec.reads)

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory
-from tui_lab.ui.widgets.charts import run_style
+from tui_lab.ui.widgets.charts import run_name
 from tui_lab.ui.widgets.runs_table import STATUS_STYLES, duration
 
 COLUMNS = (
@@ -34,7 +34,7 @@ def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
     r = run.result
     if r is None:  # the experiment failed before this run started
         return [
-            Text(run.name, style=f"bold {run_style(run.index)}"),
+            run_name(run),
             Text(run.status, style=STATUS_STYLES.get(run.status, "")),
             *["—"] * (len(COLUMNS) - 3),
             run.error or "",
@@ -43,7 +43,7 @@ def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
     if target is not None and r.epochs_to_target is None and r.best_val_acc is not None:
         to_target = f"never ({target:.0%})"
     return [
-        Text(run.name, style=f"bold {run_style(run.index)}"),
+        run_name(run),
         Text(r.status, style=STATUS_STYLES.get(r.status, "")),
         _pct(r.test_acc),
         "—" if r.test_loss is None else f"{r.test_loss:.4f}",
