@@ -168,8 +168,10 @@ def print_toy2d_summary(
     rows: list[dict],
     expectations: list[ExpectationResult],
     out_dir: Path | None,
+    notes: list[str] | None = None,
 ) -> None:
-    """The 2-D toy problem's summary (rows: ``Trajectory.summary_row()``), then expectations."""
+    """The 2-D toy problem's summary (rows: ``Trajectory.summary_row()``), why paths diverged
+    (``notes``), then expectations."""
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     paths = table(
         f"{title}: steps to |f − f_min| < {tolerance:g} and the shape of each path",
@@ -194,6 +196,8 @@ def print_toy2d_summary(
             str(r["x2_reversals"]),
         )
     console.print(paths)
+    for note in notes or []:
+        console.print(f"[red]{escape(note)}[/]")
     print_expectations(console, expectations)
     if out_dir is not None:
         console.print(f"Results written to {out_dir}/")
