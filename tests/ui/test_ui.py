@@ -258,10 +258,12 @@ def test_toy_2d_view_animates_every_optimizer():
         async with app.run_test(size=SIZE) as pilot:
             await launch_and_finish(app, pilot)
             assert type(app.screen).__name__ == "ToyScreen"
+            await app.screen.redraw()
             table = app.screen.query_one("#toy-table")
             assert table.row_count == len(app.model.toy.problem.runs) > 1
-            assert all(len(path) == 13 for path in app.model.toy.paths)
-            assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} <= {
+            assert all(len(path) == 13 for path in app.model.toy.paths())
+            assert app.model.toy.animation.done  # the replay walked to the end
+            assert {str(table.get_cell(str(i), "status")) for i in range(table.row_count)} <= {
                 "converged",
                 "did not converge",
                 "diverged",

@@ -158,14 +158,14 @@ def test_the_toy_opens_with_its_paths_as_written(tmp_path):
         app = opened_app(out)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            app.screen.redraw()
+            await app.screen.redraw()
             await pilot.pause()
             table = app.screen.query_one("#toy-table")
             assert table.row_count == len(result.trajectories) == 7
-            assert [str(table.get_row_at(i)[3]) for i in range(2)] == [
+            assert [str(table.get_cell(str(i), "status")) for i in range(2)] == [
                 t.status for t in result.trajectories[:2]
             ]
-            shown, walked = app.model.toy.paths[0], result.trajectories[0].points
+            shown, walked = app.model.toy.paths()[0], result.trajectories[0].points
             assert [p.step for p in shown] == [p.step for p in walked]
             assert [p.x2 for p in shown] == pytest.approx([p.x2 for p in walked], rel=1e-5)
 

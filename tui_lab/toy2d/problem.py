@@ -88,6 +88,19 @@ class Toy2DProblem:
             runs=tuple(cfg.runs) or tuple(Toy2DRun.model_validate(r) for r in defaults.runs),
         )
 
+    def config(self) -> Toy2DConfig:
+        """The settings that give this problem, every default filled in: what an edit (the
+        toy view) changes and validates again."""
+        return Toy2DConfig(
+            function=self.function,
+            start=self.start,
+            steps=self.steps,
+            tolerance=self.tolerance,
+            f_min=self.f_min,
+            bounds=self.bounds,
+            runs=list(self.runs),
+        )
+
     def f(self, x1: float, x2: float) -> float:
         with torch.no_grad():
             return float(

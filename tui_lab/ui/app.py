@@ -52,14 +52,21 @@ from tui_lab.ui.sessions.opened import (
     Opened,
     OpenedComparison,
     OpenedSearch,
-    opened_toy,
 )
-from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToyAnimation
+from tui_lab.ui.sessions.toy import (
+    ANIMATION_SECONDS,
+    ToyAnimation,
+    ToySession,
+    Walked,
+    toy_run,
+    walk_runs,
+)
 from tui_lab.ui.state.comparison import X_AXES
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.state.search_draft import SearchDraft
 
 ScreenT = TypeVar("ScreenT", bound=Screen)
+LECTURE_TOY = "toy_2d"  # the toy preset r opens in an empty toy view, and ctrl+g beside
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,7 @@ class LabApp(App[int]):
             model.search = search
             self.follow_exports(search.following)
         if opened.toy is not None:
-            model.toy = opened_toy(self, *opened.toy)
+            model.toy = opened.toy
 
     @work(thread=True, exit_on_error=False, group="follow-exports", name="follow-exports")
     def follow_exports(self, following: Following) -> None:
@@ -236,19 +243,63 @@ class LabApp(App[int]):
     def train(self, session: ComparisonSession) -> None:
         session.train()
 
-    def launch_toy(self) -> None:
-        """Animate the toy preset's optimizers on f (a replay restarts the walk)."""
+    def launch_toy(self, preset: ExperimentConfig | None = None) -> None:
+        """The toy view on a toy preset's problem (the Lab's, or ``preset``), its paths
+        walked at once and replayed growing step by step."""
         model = self.model
-        if model.toy is not None:
-            model.toy.stopped.set()
+        cfg = preset or model.draft.preset
         try:
-            problem = toy_problem(model.draft.preset, model.draft.overrides)
+            problem = toy_problem(cfg, model.draft.overrides if preset is None else {})
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
-        model.toy = ToyAnimation(problem, self, model.toy_seconds)
+        self.show_toy(ToySession(cfg.name, problem, cfg.expect))
+        self.action_replay_toy()
+
+    def show_toy(self, session: ToySession) -> None:
+        """Make ``session`` the toy view's problem, walk its paths, and show it."""
+        if self.model.toy is not None:
+            self.model.toy.stop_animation()
+        self.model.toy = session
+        self.walk_toy(session)
         self.switch_mode("toy")
-        self.animate_toy(model.toy)
+
+    def action_replay_toy(self) -> None:
+        """``r`` in the toy view: the paths again, animated; with nothing loaded, the
+        lecture's problem (never the Lab's training)."""
+        session = self.model.toy
+        if session is None:
+            self.launch_toy(load_preset(LECTURE_TOY))
+            return
+        self.animate_toy(session.replay(self, self.model.toy_seconds))
+
+    def action_try_on_toy(self) -> None:
+        """The Lab's selected run on the 2-D toy: its optimizer (the lecture's rule) and
+        hyperparameters beside the toy's runs, or the lecture's, selected for editing."""
+        model = self.model
+        cfg = model.draft.current
+        name = model.draft.names[model.draft.selected]
+        try:
+            run = toy_run(name, cfg.optimizer.name, cfg.optimizer.hyperparameters())
+            if model.toy is None:
+                lecture = load_preset(LECTURE_TOY)
+                model.toy = ToySession(lecture.name, toy_problem(lecture), lecture.expect)
+            model.toy.try_run(run)
+        except UserError as exc:
+            self.notify(str(exc), title="Cannot try on the toy", severity="error", timeout=10)
+            return
+        self.show_toy(model.toy)
+        self.notify(f"{name} ({cfg.optimizer.name}) on the toy: edit η, γ, β1, β2 on the right.")
+
+    def on_toy_screen_edited(self, message: ToyScreen.Edited) -> None:
+        self.walk_toy(message.session)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="toy-paths", name="toy-paths")
+    def walk_toy(self, session: ToySession) -> Walked:
+        """The paths an edit changed, walked off the UI thread (a later edit cancels this
+        one: its own walk covers these runs too)."""
+        edit, problem, indices = session.pending()
+        return Walked(session, edit, walk_runs(problem, indices))
 
     @work(thread=True, exit_on_error=False, group="toy", name="toy2d")
     def animate_toy(self, animation: ToyAnimation) -> None:
@@ -275,6 +326,10 @@ class LabApp(App[int]):
         if event.state == WorkerState.SUCCESS and isinstance(done, Exported):
             self.model.last_export = done.path or self.model.last_export
             self.show_notice(done.notice)
+        if event.state == WorkerState.SUCCESS and isinstance(done, Walked):
+            kept = done.session.take(done)
+            if kept and isinstance(self.screen, ToyScreen):
+                self.call_later(self.screen.redraw)
         if event.state != WorkerState.ERROR:
             return
         error = f"{type(event.worker.error).__name__}: {event.worker.error}"
@@ -407,7 +462,7 @@ class LabApp(App[int]):
         if model.comparison is not None:
             model.comparison.stop("interrupted" if status == "interrupted" else "stopped")
         if model.toy is not None:
-            model.toy.stopped.set()
+            model.toy.stop_animation()
         if model.search is not None:
             model.search.stop(status)
 

@@ -26,14 +26,31 @@ from textual.widgets import (
     TabPane,
 )
 
+from tui_lab.config import ExperimentConfig
 from tui_lab.errors import OpenError, UserError
 from tui_lab.results.exports import KIND_NAMES, read_export
+from tui_lab.toy2d.runner import toy_problem
 from tui_lab.ui.screens.reference_dialog import ReferenceDialog
 from tui_lab.ui.screens.view import LAUNCH, PRESETS, LabView
 from tui_lab.ui.sessions.opened import OpenedComparison
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.widgets.config_panels import PANELS, ConfigPanel
 from tui_lab.ui.widgets.error_box import ErrorBox
+
+
+def toy_text(preset: ExperimentConfig) -> str:
+    """What the Lab says for a toy preset, in place of the training form."""
+    problem = toy_problem(preset)
+    runs = ", ".join(escape(r.label) for r in problem.runs)
+    return (
+        f"[b]{escape(preset.name)}[/b]: {escape(preset.description)}\n\n"
+        f"[b]The 2-D toy problem[/b] f(x1, x2) = {escape(problem.expression.text)} from "
+        f"{problem.start}, {problem.steps} steps; runs: {runs}.\n\n"
+        "It trains no network, so there is no dataset, model or schedule to set here: each "
+        "run's η, γ, β1, β2 and the start point are edited in the toy view, live.\n\n"
+        "  [b]ctrl+r[/b]  walk the paths in the toy view (f4)\n"
+        "  [b]ctrl+o[/b]  load another preset"
+    )
 
 
 class RunsList(ListView):
@@ -68,6 +85,15 @@ class LabScreen(LabView):
             id="edit-all",
         ),
         Binding(
+            "ctrl+g",
+            "app.try_on_toy",
+            "Try on the toy",
+            tooltip="The selected run's optimizer and hyperparameters on the 2-D toy (f4)",
+            show=False,
+            priority=True,
+            id="try-toy",
+        ),
+        Binding(
             "ctrl+b",
             "references",
             "Reference runs",
@@ -92,6 +118,7 @@ class LabScreen(LabView):
                 yield Input(name="run.name", placeholder="run name", compact=True, id="run-name")
                 yield Static(id="edit-scope")
                 yield Static(id="references")
+            yield Static(id="lab-toy")
             with TabbedContent(id="panels"):
                 for spec in PANELS:
                     with TabPane(spec.title, id=f"tab-{spec.name}"):
@@ -137,8 +164,9 @@ class LabScreen(LabView):
         preset = self.draft.preset
         self.sub_title = preset.name
         text = f"[b]{escape(preset.name)}[/b]\n{escape(preset.description)}"
+        self.query_one("#lab").set_class(preset.toy2d is not None, "-toy")
         if preset.toy2d is not None:
-            text += "\n\n[b]2-D toy problem[/b]: ctrl+r animates its optimizers on f (f4)."
+            self.query_one("#lab-toy", Static).update(toy_text(preset))
         if preset.search is not None:
             text += (
                 "\n\n[b]A search[/b]: this run is the base of every trial; the space and the "
