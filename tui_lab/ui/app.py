@@ -62,7 +62,7 @@ from tui_lab.ui.sessions.toy import (
     walk_runs,
 )
 from tui_lab.ui.state.comparison import X_AXES
-from tui_lab.ui.state.draft import Draft
+from tui_lab.ui.state.draft import Draft, preset_argument
 from tui_lab.ui.state.search_draft import SearchDraft
 
 ScreenT = TypeVar("ScreenT", bound=Screen)
@@ -121,10 +121,11 @@ class LabApp(App[int]):
         # data in the background (tests leave both off: they would compete with the test)
         self.warm_up = warm_up
         self._wanted_mode = self.DEFAULT_MODE  # the view shown last, warm-up aside
+        argv = argv if argv is not None else ["tui-lab", *sys.argv[1:]]
         self.model = LabModel(
-            draft=Draft(cfg, overrides),
+            draft=Draft(cfg, overrides, preset_argument(argv)),
             search_draft=SearchDraft(cfg, overrides) if cfg.search is not None else None,
-            argv=argv if argv is not None else ["tui-lab", *sys.argv[1:]],
+            argv=argv,
             search_options=search_options or {},
             toy_seconds=toy_seconds,
             figures=figures,
@@ -229,7 +230,8 @@ class LabApp(App[int]):
             return
         try:
             cfg = model.draft.experiment_config()
-            session = ComparisonSession(cfg, self, model.argv, model.figures, model.references)
+            command = model.draft.command()
+            session = ComparisonSession(cfg, self, command, model.figures, model.references)
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return

@@ -16,7 +16,7 @@ from tui_lab.ui.screens.view import LabView
 from tui_lab.ui.sessions.comparison import ShownComparison
 from tui_lab.ui.state.comparison import METRICS
 from tui_lab.ui.widgets.charts import MetricChart, RunsLegend, legend_text
-from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
+from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable, subset_note
 from tui_lab.ui.widgets.runs_table import RunsTable
 from tui_lab.ui.widgets.system_pane import SystemDetails, SystemLine
 
@@ -192,7 +192,7 @@ class CompareScreen(LabView):
         self.query_one(RunsTable).show(state, comparison.shown_status)
         self.query_one(ResultsTable).show(state)
         expectations = comparison.expectations
-        self.query_one(ExpectationsView).show(comparison.expect, expectations)
+        self.query_one(ExpectationsView).show(comparison.expect, expectations, subset_note(state))
         counts: dict[str, int] = {}
         for run in state.runs.values():
             status = comparison.shown_status(run)

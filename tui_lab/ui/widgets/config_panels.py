@@ -206,14 +206,16 @@ def optimizer_info(cfg: RunConfig) -> str:
 def schedule_fields(cfg: RunConfig) -> list[FieldSpec]:
     fields = [
         FieldSpec("schedule.name", "schedule", _same(SCHEDULES)),
-        FieldSpec(
-            "schedule.per",
-            "applied per",
-            lambda c: {"default": None, "epoch": "epoch", "step": "step"},
-        ),
+        FieldSpec("schedule.per", "applied per", applied_per),
         FieldSpec("schedule.warmup_epochs", "warm-up epochs"),
     ]
     return fields + [FieldSpec(f"schedule.{k}", k) for k in SCHEDULES[cfg.schedule.name].defaults]
+
+
+def applied_per(cfg: RunConfig) -> dict[str, Any]:
+    """Unset, the schedule's own choice, named: "default" alone said neither step nor epoch."""
+    own = SCHEDULES[cfg.schedule.name].per
+    return {f"{own} (its default)": None, "epoch": "epoch", "step": "step"}
 
 
 def planned_steps_per_epoch(cfg: RunConfig) -> int:
