@@ -171,7 +171,7 @@ def test_a_start_that_fails_before_training_leaves_no_directory(tmp_path, monkey
     missing = ["--set", "data.dataset=mnist", "--set", "data.download=false"]
     for out in (["--out", "new"], ["--out", str(empty)], []):
         code = main(["--export", "csv", "--data-dir", str(empty), *missing, *out])
-        assert code == 2 and "was not found" in capsys.readouterr().err
+        assert code == 2 and "is not on this machine" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
     assert list(empty.iterdir()) == []
 

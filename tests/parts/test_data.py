@@ -75,6 +75,25 @@ def test_missing_dataset_offline_names_paths_and_fix(tmp_path):
     assert "mnist" in msg and str(tmp_path / "nowhere") in msg and "--data-dir" in msg
 
 
+def test_an_offline_mnist_is_one_paragraph_pointing_at_fashion_mnist(tmp_path, monkeypatch):
+    """torchvision's download error lists every mirror on its own line: it is cut to the
+    reason, and the way out nearest at hand, Fashion-MNIST, comes with its exact --set."""
+
+    def offline(info, root):
+        raise RuntimeError(
+            "Error downloading train-images-idx3-ubyte.gz:\nTried https://a/, got:\n"
+            "<urlopen error [Errno -2] Name or service not known>\nTried http://b/, got:\n"
+            "<urlopen error [Errno -2] Name or service not known>\n"
+        )
+
+    monkeypatch.setattr(files, "_download", offline)
+    with pytest.raises(DataError) as err:
+        load_dataset(DataConfig(dataset="mnist", data_dir=tmp_path), CPU)
+    msg = str(err.value)
+    assert "\n" not in msg and "failed ([Errno -2] Name or service not known)" in msg
+    assert "--set data.dataset=fashion_mnist" in msg and msg.count("(") == msg.count(")")
+
+
 def test_truncated_gz_is_a_clear_error(tmp_path):
     folder = write_mnist_family(tmp_path / "MNIST" / "raw", gz=True)
     target = folder / "train-images-idx3-ubyte.gz"

@@ -73,3 +73,11 @@ def test_the_two_parameters_that_mattered_most_and_the_best_quarter():
     records = [trial(i, i / 10) for i in range(8)]
     assert best_quarter(records, "maximize") == {("s", 7), ("s", 6)}
     assert best_quarter(records, "minimize") == {("s", 0), ("s", 1)}
+
+
+def test_learning_rates_sit_on_a_log_axis_even_when_the_space_lists_them():
+    """grid_search lists lr as choices: on a linear axis 0.001 and 0.01 would overlap."""
+    space = {"optimizer.lr": ParamSpace(type="categorical", choices=[0.001, 0.01, 0.1])}
+    records = [trial(n, 0.5, **{"optimizer.lr": lr}) for n, lr in enumerate((0.001, 0.01, 0.1))]
+    axis = param_axis(records, "optimizer.lr", space)
+    assert axis.log and axis.positions == pytest.approx([-3, -2, -1])

@@ -8,10 +8,13 @@ import os
 import time
 
 from support import TINY_MLP
+from textual import events
 
 from tui_lab.config import Expectation, ExperimentConfig, RunSpec
 from tui_lab.events import ImportanceUpdated, TrialFinished, TrialRecord
 from tui_lab.system import SystemMonitor, SystemReading
+from tui_lab.ui.state.draft import get_value
+from tui_lab.ui.widgets.config_panels import ConfigPanel, choice_label, field_id, value_text
 
 SIZE = (120, 40)
 TINY = TINY_MLP
@@ -122,3 +125,59 @@ def fake_sweep() -> list:
         importance = {"optimizer.lr": 0.78, "model.dropout": 0.15, "training.batch_size": 0.07}
         events.append(ImportanceUpdated(study, importance, ""))
     return events
+
+
+async def pick_preset(pilot, name: str) -> None:
+    """ctrl+o, then the preset ``name`` chosen in the picker."""
+    await pilot.press("ctrl+o")
+    await pilot.pause()
+    options = pilot.app.screen.query_one("#preset-options")
+    ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+    options.highlighted = ids.index(name)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: pilot.app.model.draft.preset.name == name)
+    await pilot.pause()
+
+
+def form_mismatches(screen) -> list[tuple[str, str, str]]:
+    """Every field of every panel (shown tab or not) whose widget does not hold the selected
+    run's value: (key, shown, config)."""
+    cfg = screen.draft.current
+    wrong = []
+    for panel in screen.query(ConfigPanel):
+        for key, spec in panel.fields.items():
+            widget = panel.query_one(f"#{field_id(key)}")
+            want = choice_label(spec, cfg) if spec.choices else value_text(get_value(cfg, key))
+            if str(widget.value) != want:
+                wrong.append((key, str(widget.value), want))
+    return wrong
+
+
+class PaintClock:
+    """Key-to-paint latency: the time from a key press to the first frame the app paints that
+    shows what the key did (``App._display`` is where Textual hands a frame to the terminal)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._shows = None
+        self.painted: float | None = None
+        display = app._display
+
+        def timed(screen, renderable) -> None:
+            display(screen, renderable)
+            if renderable is not None and self._shows is not None and self._shows():
+                self.painted, self._shows = time.perf_counter(), None
+
+        app._display = timed
+
+    async def key_to_paint(self, pilot, key: str, shows) -> float:
+        """Seconds from pressing ``key`` until a frame is painted while ``shows()`` is true.
+        The key goes in as the terminal driver sends it (``pilot.press`` would wait for the
+        process to idle, which it never does while runs train)."""
+        self.painted, self._shows = None, shows
+        char = key if len(key) == 1 else None
+        name = {".": "full_stop"}.get(key, key)
+        start = time.perf_counter()
+        self.app.post_message(events.Key(name, char))
+        await wait_until(pilot, lambda: self.painted is not None, timeout=10)
+        return self.painted - start

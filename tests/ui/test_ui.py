@@ -96,6 +96,7 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             lab.query_one("#field-optimizer-name").value = "rmsprop"
             await pilot.pause()
             assert app.model.draft.runs[1][1].optimizer.name == "rmsprop"
+            assert app.model.draft.names == ["adam", "rmsprop_2", "sgd"]  # named after it
             assert lab.query_one("#field-optimizer-rho")  # the panel shows RMSprop's knobs now
 
             await launch_and_finish(app, pilot)
@@ -105,10 +106,10 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
             assert [r.status for r in state.runs.values()] == ["completed"] * 3
             table = compare.query_one(ResultsTable)
             assert table.row_count == 3
-            row = table.get_row("adam_2")
+            row = table.get_row("rmsprop_2")
             assert str(row[1]) == "completed" and row[2].endswith("%")
             tables = compare.query_one("#tables")  # the Results tab opens once training is over
-            await wait_until(pilot, lambda: tables.active == "tab-results", timeout=5)
+            await wait_until(pilot, lambda: tables.active == "tab-results", timeout=15)
             await pilot.press("t")  # then the preset's expectations, checked on the results
             assert tables.active == "tab-expectations"
             await wait_until(
@@ -143,7 +144,7 @@ def test_choose_options_launch_compare_and_export(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in headless.iterdir())
     with open(out / "summary.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [r["run"] for r in rows] == ["adam", "adam_2", "sgd"]
+    assert [r["run"] for r in rows] == ["adam", "rmsprop_2", "sgd"]
     assert all(r["status"] == "completed" and float(r["test_acc"]) > 0 for r in rows)
     assert (headless / "summary.csv").read_text().splitlines()[0] == (
         out / "summary.csv"
@@ -257,10 +258,12 @@ def test_toy_2d_view_animates_every_optimizer():
         async with app.run_test(size=SIZE) as pilot:
             await launch_and_finish(app, pilot)
             assert type(app.screen).__name__ == "ToyScreen"
+            await app.screen.redraw()
             table = app.screen.query_one("#toy-table")
             assert table.row_count == len(app.model.toy.problem.runs) > 1
-            assert all(len(path) == 13 for path in app.model.toy.paths)
-            assert {str(table.get_row_at(i)[3]) for i in range(table.row_count)} <= {
+            assert all(len(path) == 13 for path in app.model.toy.paths())
+            assert app.model.toy.animation.done  # the replay walked to the end
+            assert {str(table.get_cell(str(i), "status")) for i in range(table.row_count)} <= {
                 "converged",
                 "did not converge",
                 "diverged",

@@ -35,7 +35,7 @@ def test_the_analysis_compares_both_studies_of_a_search():
                 "slice: model.dropout",
             ]
             heat = str(screen.query_one(HeatMapView).render())
-            assert "↓ dropout   → lr" in heat and "0.900" in heat  # the best cell: lr 0.01
+            assert "↓ dropout   → lr" in heat and "90.00" in heat  # the best cell: lr 0.01, in %
 
     run(scenario())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from tui_lab.training.job import ComparisonJob
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.screens.lab import LabScreen
 from tui_lab.ui.sessions.opened import read_opened
+from tui_lab.ui.widgets.charts import legend_mark
 from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
 from tui_lab.ui.widgets.runs_table import RunsTable
 from tui_lab.ui.widgets.trials_table import TrialsTable
@@ -87,7 +89,8 @@ def test_a_finished_comparison_opens_read_only_in_the_compare_view(tmp_path):
             screen = app.screen
             assert type(screen).__name__ == "CompareScreen"
             table = screen.query_one(RunsTable)
-            assert [table.get_row_at(i)[0].plain for i in range(table.row_count)] == ["adam", "sgd"]
+            names = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+            assert names == [f"{legend_mark(0)} adam", f"{legend_mark(1)} sgd"]
             assert screen.query_one(ResultsTable).row_count == 2
             status = status_line(app, "compare-status")
             assert "pair · opened read-only" in status and "2 completed" in status
@@ -156,14 +159,14 @@ def test_the_toy_opens_with_its_paths_as_written(tmp_path):
         app = opened_app(out)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            app.screen.redraw()
+            await app.screen.redraw()
             await pilot.pause()
             table = app.screen.query_one("#toy-table")
             assert table.row_count == len(result.trajectories) == 7
-            assert [str(table.get_row_at(i)[3]) for i in range(2)] == [
+            assert [str(table.get_cell(str(i), "status")) for i in range(2)] == [
                 t.status for t in result.trajectories[:2]
             ]
-            shown, walked = app.model.toy.paths[0], result.trajectories[0].points
+            shown, walked = app.model.toy.paths()[0], result.trajectories[0].points
             assert [p.step for p in shown] == [p.step for p in walked]
             assert [p.x2 for p in shown] == pytest.approx([p.x2 for p in walked], rel=1e-5)
 
@@ -312,7 +315,9 @@ def test_open_needs_a_readable_export_and_says_why_in_one_paragraph(tmp_path, ca
     export = comparison_export(tmp_path / "pair")
     metrics = export / "metrics.csv"
     good = metrics.read_text()
-    metrics.write_text(good.replace("adam,1,", "adam,one,", 1))
+    damaged = re.sub(r"^(adam,\d+,)1,", r"\1one,", good, count=1, flags=re.M)  # run,seed,epoch
+    assert damaged != good
+    metrics.write_text(damaged)
     assert main(["open", str(export)]) == 2
     err = capsys.readouterr().err
     assert "cannot be read back" in err and "damaged" in err and err.count("\n") == 1

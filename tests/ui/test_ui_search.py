@@ -110,7 +110,7 @@ def test_search_view_edits_launches_and_shows_the_trials(tmp_path, monkeypatch):
             assert best is not None and best.status == "completed"
             status = str(screen.query_one("#search-status").render())
             assert (
-                f"best random {best.number}: val_acc {best.value:.4f}" in status
+                f"best random {best.number}: val_acc {100 * best.value:.2f}%" in status
                 and "test acc" in status
             )
             labels = [str(table.get_row_at(i)[0]) for i in range(3)]
@@ -176,7 +176,7 @@ def test_follow_a_study_in_a_journal_file_as_another_process_adds_trials(tmp_pat
             await wait_until(pilot, lambda: len(session.records) == 5)
             await pilot.pause(0.6)
             assert table.row_count == 5
-            assert "best random 4: val_acc 0.9900" in str(
+            assert "best random 4: val_acc 99.00%" in str(
                 screen.query_one("#search-status").render()
             )
 

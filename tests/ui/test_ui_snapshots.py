@@ -26,6 +26,7 @@ from tui_lab.events import (
     TrialRecord,
     TrialStarted,
 )
+from tui_lab.presets import load_preset
 from tui_lab.system import GpuReading
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.replay import show_recorded, show_trials, show_walked
@@ -192,10 +193,9 @@ def test_toy_2d_view(snap_compare):
 
     async def run_before(pilot) -> None:
         app: LabApp = pilot.app
-        assert cfg.toy2d is not None
-        show_walked(app, cfg.toy2d)
+        show_walked(app, cfg)
         await pilot.pause()
-        app.screen.redraw()
+        await app.screen.redraw()
         await pilot.pause()
 
     assert snap_compare(lab_app(cfg, {}), terminal_size=(120, 40), run_before=run_before)
@@ -311,3 +311,21 @@ def test_sweep_analysis_view(snap_compare, size):
         await pilot.pause()
 
     assert snap_compare(lab_app(sweep_preset(), {}), terminal_size=size, run_before=run_before)
+
+
+def test_live_toy_at_80x24(snap_compare):
+    """The toy edited live: momentum's η raised past its bound along x2, its note beside."""
+    cfg = load_preset("toy_2d")
+
+    async def run_before(pilot) -> None:
+        app: LabApp = pilot.app
+        session = show_walked(app, cfg)
+        session.selected = 1
+        session.set_hyperparameter(1, "lr", 0.9)
+        app.walk_toy(session)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.screen.redraw()
+        await pilot.pause()
+
+    assert snap_compare(lab_app(cfg, {}), terminal_size=(80, 24), run_before=run_before)

@@ -184,14 +184,12 @@ def _pct_ci(mean: float | None, half: float | None) -> str:
 def print_expectations(console: Console, expectations: list[ExpectationResult]) -> None:
     """Each expectation of the preset as met / not met / undecided / not applicable."""
     for e in expectations:
-        if not e.applies:
-            console.print(f"[dim]– n/a  {escape(e.text)}  ({escape(e.detail)})[/]")
-            continue
-        mark = {"met": "[green]✔ met[/]", "not met": "[red]✘ not met[/]"}.get(
-            e.label, "[yellow]? undecided[/]"
-        )
-        detail = "" if e.detail == e.label else f": {e.detail}"
-        console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.check)}{escape(detail)})[/]")
+        mark = {
+            "met": "[green]✔ met[/]",
+            "not met": "[red]✘ not met[/]",
+            "n/a": "[dim]– n/a[/]",
+        }.get(e.label, "[yellow]? undecided[/]")
+        console.print(f"{mark}  {escape(e.text)}  [dim]({escape(e.decided_on)})[/]")
 
 
 def print_toy2d_summary(
@@ -200,8 +198,10 @@ def print_toy2d_summary(
     rows: list[dict],
     expectations: list[ExpectationResult],
     out_dir: Path | None,
+    notes: list[str] | None = None,
 ) -> None:
-    """The 2-D toy problem's summary (rows: ``Trajectory.summary_row()``), then expectations."""
+    """The 2-D toy problem's summary (rows: ``Trajectory.summary_row()``), why paths diverged
+    (``notes``), then expectations."""
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     paths = table(
         f"{title}: steps to |f − f_min| < {tolerance:g} and the shape of each path",
@@ -226,6 +226,8 @@ def print_toy2d_summary(
             str(r["x2_reversals"]),
         )
     console.print(paths)
+    for note in notes or []:
+        console.print(f"[red]{escape(note)}[/]")
     print_expectations(console, expectations)
     if out_dir is not None:
         console.print(f"Results written to {out_dir}/")

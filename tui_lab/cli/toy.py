@@ -9,6 +9,7 @@ from tui_lab.cli.console import print_toy2d_summary
 from tui_lab.cli.exits import ExitCode
 from tui_lab.config import ExperimentConfig
 from tui_lab.toy2d.runner import run_toy_job
+from tui_lab.toy2d.stability import divergence_notes
 
 
 def run_toy(cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command: list[str]) -> int:
@@ -16,7 +17,8 @@ def run_toy(cfg: ExperimentConfig, overrides: dict[str, Any], args: Any, command
         cfg, overrides, command=command, out=args.out, fmt=args.export, figures=args.figures
     )
     rows = [t.summary_row() for t in result.trajectories]
+    notes = divergence_notes(result.problem, result.trajectories)
     print_toy2d_summary(
-        cfg.name, result.problem.tolerance, rows, result.expectations, result.out_dir
+        cfg.name, result.problem.tolerance, rows, result.expectations, result.out_dir, notes
     )
     return ExitCode.OK

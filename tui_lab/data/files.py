@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+import re
 import struct
 import zlib
 from collections.abc import Callable
@@ -189,23 +190,38 @@ def _download(info: DatasetInfo, root: Path) -> None:
 
 
 def _missing_message(info: DatasetInfo, dirs: list[Path], why: str) -> str:
+    """One paragraph: what was searched, why there is no download, and the ways out, the
+    nearest first (Fashion-MNIST ships as a Debian package and loads offline)."""
     where = ", ".join(str(d) for d in dirs)
-    how = (
-        "Install Debian's package (apt-get install dataset-fashion-mnist), or "
-        if info.name == "fashion_mnist"
-        else ""
-    )
     files = (
         "the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
         "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or not)"
         if info.name != "cifar10"
         else "the extracted cifar-10-batches-py folder (data_batch_1..5, test_batch)"
     )
+    if info.name == "fashion_mnist":
+        instead = "Install Debian's package (apt-get install dataset-fashion-mnist), or put"
+    else:
+        instead = (
+            "Use Fashion-MNIST instead, which Debian ships and tui-lab reads offline (apt-get "
+            "install dataset-fashion-mnist): --set data.dataset=fashion_mnist, or dataset → "
+            f"fashion_mnist in the Lab. Or put {files} in one of those folders"
+        )
+        files = ""
     return (
-        f"Dataset {info.name} ({info.title}) was not found: searched {where}. {why} "
-        f"{how}put {files} in one of those folders, or point --data-dir (or $TUI_LAB_DATA) at "
-        "the folder that holds them, or run once on a machine with internet to download them."
+        f"Dataset {info.name} ({info.title}) is not on this machine: searched {where}. {why} "
+        f"{instead}{' ' + files + ' in one of those folders' if files else ''}, point "
+        "--data-dir (or $TUI_LAB_DATA) at the folder that holds them, or run once with an "
+        "internet connection to download them."
     )
+
+
+def _download_failure(exc: Exception) -> str:
+    """Why a download failed, in a few words (torchvision's message lists every mirror)."""
+    text = str(exc)
+    reason = re.search(r"<urlopen error (.*?)>", text)
+    short = reason.group(1) if reason else (text.splitlines() or [type(exc).__name__])[0]
+    return f"Downloading it failed ({short[:120].rstrip('.')})."
 
 
 def check_data_dir(info: DatasetInfo, data_dir: Path | None) -> None:
@@ -234,7 +250,7 @@ def load_files(
     try:
         _download(info, root)
     except Exception as exc:  # noqa: BLE001 - offline, proxy, disk: all mean "not available"
-        raise DataError(_missing_message(info, dirs, f"Downloading failed ({exc}).")) from None
+        raise DataError(_missing_message(info, dirs, _download_failure(exc))) from None
     found = _load(info, dirs)
     if not found:
         raise DataError(_missing_message(info, dirs, "The download did not produce the files."))

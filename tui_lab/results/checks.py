@@ -62,6 +62,14 @@ class ExpectationResult:
             return "n/a"
         return {True: "met", False: "not met", None: "undecided"}[self.met]
 
+    @property
+    def decided_on(self) -> str:
+        """The check and the numbers (with their intervals) it was decided on; for a check
+        that does not apply, why not."""
+        if not self.applies:
+            return self.detail
+        return self.check + ("" if self.detail == self.label else f": {self.detail}")
+
 
 class CheckTypeError(Exception):
     """A check combines values it cannot (text with numbers, a call with the wrong arguments)."""

@@ -137,11 +137,7 @@ def expectations_section(expectations: list[ExpectationResult]) -> list[str]:
         return []
     lines = ["## Expectations", ""]
     for e in expectations:
-        if not e.applies:
-            lines.append(f"- **{e.label}** — {e.text} ({e.detail})")
-            continue
-        decided_on = "" if e.detail == e.label else f": {e.detail}"
-        lines.append(f"- **{e.label}** — {e.text} (`{e.check}`{decided_on})")
+        lines.append(f"- **{e.label}** — {e.text} ({e.decided_on})")
     return [*lines, ""]
 
 

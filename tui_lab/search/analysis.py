@@ -70,14 +70,16 @@ def numeric(value: Any) -> bool:
 
 
 def is_log_scale(space: dict[str, ParamSpace] | None, key: str, values: Sequence[Any]) -> bool:
-    """The space says so when known; without it (a followed study, an opened export) values
-    spanning 100× or more (learning rates, weight decays) are shown on a log axis."""
+    """Learning rates always: their lesson is in decades, and on a linear axis 0.001 and 0.01
+    overlap. Other parameters as the space says when known; without it (a followed study, an
+    opened export), values spanning 100× or more (weight decays) are shown on a log axis."""
+    nums = [v for v in values if numeric(v)]
+    positive = len(nums) == len(values) and bool(nums) and min(nums) > 0
+    if key.endswith("lr") and positive:  # optimizer.lr, schedule.max_lr
+        return True
     if space is not None and key in space:
         return space[key].log
-    nums = [v for v in values if numeric(v)]
-    return (
-        len(nums) == len(values) and bool(nums) and min(nums) > 0 and max(nums) >= 100 * min(nums)
-    )
+    return positive and max(nums) >= 100 * min(nums)
 
 
 @dataclass(frozen=True)

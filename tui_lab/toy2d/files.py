@@ -28,6 +28,7 @@ from tui_lab.results.report import (
     report_head,
 )
 from tui_lab.toy2d.problem import Point, Toy2DProblem, Trajectory, summarize
+from tui_lab.toy2d.stability import divergence_notes
 
 
 def toy_manifest(
@@ -95,6 +96,9 @@ def toy2d_report(
         "",
         markdown_table(TOY_SUMMARY.names, [t.summary_row() for t in trajectories]),
     ]
+    notes = divergence_notes(problem, trajectories)
+    if notes:
+        lines += ["## Why paths diverged", "", *(f"- {note}" for note in notes), ""]
     lines += expectations_section(expectations)
     lines += figures_section(figures or [])
     lines += ["## Paths as text (runs that did not diverge)", ""]

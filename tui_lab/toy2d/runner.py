@@ -16,7 +16,7 @@ from tui_lab.results.out_dir import claim_out_dir
 from tui_lab.toy2d.checks import check_functions
 from tui_lab.toy2d.figures import toy_figures
 from tui_lab.toy2d.files import results_files, toy_manifest
-from tui_lab.toy2d.problem import Toy2DProblem, Trajectory, summarize, walk
+from tui_lab.toy2d.problem import Toy2DProblem, Trajectory, run_toy2d
 
 
 def toy_problem(cfg: ExperimentConfig, overrides: dict[str, Any] | None = None) -> Toy2DProblem:
@@ -25,11 +25,6 @@ def toy_problem(cfg: ExperimentConfig, overrides: dict[str, Any] | None = None) 
         raise ConfigError(f"Preset {cfg.name!r} has no [toy2d] table; it is not a toy problem.")
     validate_checks(cfg.expect, check_functions([]))
     return Toy2DProblem.from_config(cfg.toy2d.with_overrides(overrides or {}))
-
-
-def run_toy2d(problem: Toy2DProblem) -> list[Trajectory]:
-    """Every run's whole path at once."""
-    return [summarize(problem, run, list(walk(problem, run))) for run in problem.runs]
 
 
 @dataclass(frozen=True)

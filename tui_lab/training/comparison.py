@@ -45,6 +45,17 @@ class Comparison:
         self._stop_status: Status = "stopped"
         self.write_error: UserError | None = None  # results could not be written: stopped
         self.runs = [Run(name, rc, i, self.emit) for i, (name, rc) in enumerate(self.runs_config)]
+        self._held: set[str] = set()  # runs a worker is advancing now
+        self._released: dict[str, float] = {}  # run → when it was set up or last put back
+
+    def waiting_for_worker(self, name: str) -> float:
+        """Seconds run ``name`` has been waiting for a worker since it was set up or last
+        advanced (0 while a worker holds it, or before it was set up): when runs outnumber
+        workers, a run waits while the others train, evaluate or are set up (any thread)."""
+        released = self._released.get(name)
+        if released is None or name in self._held:
+            return 0.0
+        return time.monotonic() - released
 
     def checkpoint_into(self, directory: Path) -> None:
         """The runs that ask for checkpoints (``training.checkpoint``) save them here."""
@@ -93,6 +104,7 @@ class Comparison:
                 if run.parts is None and not run.done:
                     use_threads(run.cfg.training.threads or threads)
                     self._guard(run, run.setup, user_errors=True)
+                    self._released[run.name] = time.monotonic()
         finally:
             use_threads(before)
 
@@ -125,7 +137,12 @@ class Comparison:
 
     def _advance(self, run: Run, slice_steps: int | None) -> bool:
         """One slice of ``run``; False once it has finished."""
-        self._guard(run, lambda: run.advance(slice_steps or run.cfg.training.log_every))
+        self._held.add(run.name)
+        try:
+            self._guard(run, lambda: run.advance(slice_steps or run.cfg.training.log_every))
+        finally:
+            self._held.discard(run.name)
+            self._released[run.name] = time.monotonic()
         if run.paused and not run.done and not self._stop.is_set():
             time.sleep(0.02)  # all paused: don't spin
         return not run.done

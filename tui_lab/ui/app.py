@@ -11,25 +11,32 @@ worker threads end after their current step and the app exits at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui_lab.config import ExperimentConfig
+from tui_lab.config import ExperimentConfig, RunConfig
+from tui_lab.data.files import availability
+from tui_lab.data.tensors import load_dataset
 from tui_lab.errors import UserError
 from tui_lab.presets import list_presets, load_preset
 from tui_lab.results.exports import pid_alive, writer_pid
 from tui_lab.system import SystemMonitor
 from tui_lab.toy2d.runner import toy_problem
+from tui_lab.training.numerics import resolve_device
 from tui_lab.ui.bridge import Arrived, Notice
 from tui_lab.ui.model import LabModel
 from tui_lab.ui.screens.analysis import AnalysisScreen
@@ -38,20 +45,28 @@ from tui_lab.ui.screens.lab import LabScreen
 from tui_lab.ui.screens.preset_picker import PresetPicker
 from tui_lab.ui.screens.search import SearchScreen
 from tui_lab.ui.screens.toy import ToyScreen
+from tui_lab.ui.screens.view import COMMON_KEYS, LabView, view_bindings
 from tui_lab.ui.sessions.comparison import ComparisonSession, ShownComparison
 from tui_lab.ui.sessions.opened import (
     Following,
     Opened,
     OpenedComparison,
     OpenedSearch,
-    opened_toy,
 )
-from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToyAnimation
+from tui_lab.ui.sessions.toy import (
+    ANIMATION_SECONDS,
+    ToyAnimation,
+    ToySession,
+    Walked,
+    toy_run,
+    walk_runs,
+)
 from tui_lab.ui.state.comparison import X_AXES
-from tui_lab.ui.state.draft import Draft
+from tui_lab.ui.state.draft import Draft, preset_argument
 from tui_lab.ui.state.search_draft import SearchDraft
 
 ScreenT = TypeVar("ScreenT", bound=Screen)
+LECTURE_TOY = "toy_2d"  # the toy preset r opens in an empty toy view, and ctrl+g beside
 
 
 @dataclass(frozen=True)
@@ -62,12 +77,19 @@ class Exported:
     notice: Notice
 
 
-SCREENS_BY_MODE: dict[str, Callable[[LabModel], Screen]] = {
+SCREENS_BY_MODE: dict[str, type[LabView]] = {
     "lab": LabScreen,
     "compare": CompareScreen,
     "toy": ToyScreen,
     "search": SearchScreen,
     "analysis": AnalysisScreen,
+}
+VIEW_TITLES = {
+    "lab": "Lab",
+    "compare": "Compare",
+    "toy": "Toy",
+    "search": "Search",
+    "analysis": "Analysis",
 }
 
 
@@ -77,13 +99,9 @@ class LabApp(App[int]):
     DEFAULT_MODE = "lab"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
+    # the views' keys are in ui/screens/view.py; quitting works over a dialog too
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "switch_mode('lab')", "Lab", id="mode-lab"),
-        Binding("f3", "switch_mode('compare')", "Compare", id="mode-compare"),
-        Binding("f4", "switch_mode('toy')", "2-D toy", id="mode-toy"),
-        Binding("f5", "switch_mode('search')", "Search", id="mode-search"),
-        Binding("f6", "switch_mode('analysis')", "Analysis", id="mode-analysis"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app-quit"),
     ]
 
     def __init__(
@@ -96,12 +114,18 @@ class LabApp(App[int]):
         figures: str = "svg",
         system: SystemMonitor | None = None,
         opened: Opened | None = None,
+        warm_up: bool = False,
     ) -> None:
         super().__init__()
+        # run_app: compose the other views once the first is shown, and load each preset's
+        # data in the background (tests leave both off: they would compete with the test)
+        self.warm_up = warm_up
+        self._wanted_mode = self.DEFAULT_MODE  # the view shown last, warm-up aside
+        argv = argv if argv is not None else ["tui-lab", *sys.argv[1:]]
         self.model = LabModel(
-            draft=Draft(cfg, overrides),
+            draft=Draft(cfg, overrides, preset_argument(argv)),
             search_draft=SearchDraft(cfg, overrides) if cfg.search is not None else None,
-            argv=argv if argv is not None else ["tui-lab", *sys.argv[1:]],
+            argv=argv,
             search_options=search_options or {},
             toy_seconds=toy_seconds,
             figures=figures,
@@ -119,6 +143,41 @@ class LabApp(App[int]):
             self.show_opened(self.opened)
         if self.first_mode != self.current_mode:
             await self.switch_mode(self.first_mode)
+
+    def on_ready(self) -> None:
+        if self.warm_up:
+            self.run_worker(self._compose_views(), group="warm-up", name="warm-up")
+            self.prefetch_data()
+
+    def prefetch_data(self) -> None:
+        """Start loading the Lab's dataset as soon as a preset is chosen, so that a launch
+        finds it in memory (data/tensors.py keeps the last one). Only what is on disk: a
+        download waits for the launch, where its failure is reported."""
+        cfg = self.model.draft.runs[0][1]
+        wanted = self.warm_up and self.model.draft.preset.toy2d is None
+        if wanted and availability(cfg.data.dataset, cfg.data.data_dir) is not None:
+            self.load_data(cfg)
+
+    @work(thread=True, exit_on_error=False, group="prefetch", name="prefetch")
+    def load_data(self, cfg: RunConfig) -> None:
+        with contextlib.suppress(UserError):  # reported by the launch that needs the data
+            load_dataset(cfg.data, resolve_device(cfg.training.device))
+
+    async def _compose_views(self) -> None:
+        """Compose each view now, unseen, one at a time, rather than on its first key: Textual
+        restyles the whole app when a view is first shown (0.2–0.6 s)."""
+        for mode in SCREENS_BY_MODE:
+            await asyncio.sleep(0.05)  # keys pressed meanwhile come first
+            if self._screens_of(mode):
+                continue
+            with self.batch_update():
+                await App.switch_mode(self, mode)
+                self.refresh_css(animate=False)  # now that it is mounted: styled for good
+                await App.switch_mode(self, self._wanted_mode)  # a key may have asked meanwhile
+
+    def switch_mode(self, mode: str) -> AwaitComplete:
+        self._wanted_mode = mode
+        return super().switch_mode(mode)
 
     # ------------------------------------------------------------------ past results
 
@@ -141,7 +200,7 @@ class LabApp(App[int]):
             model.search = search
             self.follow_exports(search.following)
         if opened.toy is not None:
-            model.toy = opened_toy(self, *opened.toy)
+            model.toy = opened.toy
 
     @work(thread=True, exit_on_error=False, group="follow-exports", name="follow-exports")
     def follow_exports(self, following: Following) -> None:
@@ -171,7 +230,8 @@ class LabApp(App[int]):
             return
         try:
             cfg = model.draft.experiment_config()
-            session = ComparisonSession(cfg, self, model.argv, model.figures, model.references)
+            command = model.draft.command()
+            session = ComparisonSession(cfg, self, command, model.figures, model.references)
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
@@ -185,19 +245,63 @@ class LabApp(App[int]):
     def train(self, session: ComparisonSession) -> None:
         session.train()
 
-    def launch_toy(self) -> None:
-        """Animate the toy preset's optimizers on f (a replay restarts the walk)."""
+    def launch_toy(self, preset: ExperimentConfig | None = None) -> None:
+        """The toy view on a toy preset's problem (the Lab's, or ``preset``), its paths
+        walked at once and replayed growing step by step."""
         model = self.model
-        if model.toy is not None:
-            model.toy.stopped.set()
+        cfg = preset or model.draft.preset
         try:
-            problem = toy_problem(model.draft.preset, model.draft.overrides)
+            problem = toy_problem(cfg, model.draft.overrides if preset is None else {})
         except UserError as exc:
             self.notify(str(exc), title="Cannot launch", severity="error", timeout=10)
             return
-        model.toy = ToyAnimation(problem, self, model.toy_seconds)
+        self.show_toy(ToySession(cfg.name, problem, cfg.expect))
+        self.action_replay_toy()
+
+    def show_toy(self, session: ToySession) -> None:
+        """Make ``session`` the toy view's problem, walk its paths, and show it."""
+        if self.model.toy is not None:
+            self.model.toy.stop_animation()
+        self.model.toy = session
+        self.walk_toy(session)
         self.switch_mode("toy")
-        self.animate_toy(model.toy)
+
+    def action_replay_toy(self) -> None:
+        """``r`` in the toy view: the paths again, animated; with nothing loaded, the
+        lecture's problem (never the Lab's training)."""
+        session = self.model.toy
+        if session is None:
+            self.launch_toy(load_preset(LECTURE_TOY))
+            return
+        self.animate_toy(session.replay(self, self.model.toy_seconds))
+
+    def action_try_on_toy(self) -> None:
+        """The Lab's selected run on the 2-D toy: its optimizer (the lecture's rule) and
+        hyperparameters beside the toy's runs, or the lecture's, selected for editing."""
+        model = self.model
+        cfg = model.draft.current
+        name = model.draft.names[model.draft.selected]
+        try:
+            run = toy_run(name, cfg.optimizer.name, cfg.optimizer.hyperparameters())
+            if model.toy is None:
+                lecture = load_preset(LECTURE_TOY)
+                model.toy = ToySession(lecture.name, toy_problem(lecture), lecture.expect)
+            model.toy.try_run(run)
+        except UserError as exc:
+            self.notify(str(exc), title="Cannot try on the toy", severity="error", timeout=10)
+            return
+        self.show_toy(model.toy)
+        self.notify(f"{name} ({cfg.optimizer.name}) on the toy: edit η, γ, β1, β2 on the right.")
+
+    def on_toy_screen_edited(self, message: ToyScreen.Edited) -> None:
+        self.walk_toy(message.session)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="toy-paths", name="toy-paths")
+    def walk_toy(self, session: ToySession) -> Walked:
+        """The paths an edit changed, walked off the UI thread (a later edit cancels this
+        one: its own walk covers these runs too)."""
+        edit, problem, indices = session.pending()
+        return Walked(session, edit, walk_runs(problem, indices))
 
     @work(thread=True, exit_on_error=False, group="toy", name="toy2d")
     def animate_toy(self, animation: ToyAnimation) -> None:
@@ -224,6 +328,10 @@ class LabApp(App[int]):
         if event.state == WorkerState.SUCCESS and isinstance(done, Exported):
             self.model.last_export = done.path or self.model.last_export
             self.show_notice(done.notice)
+        if event.state == WorkerState.SUCCESS and isinstance(done, Walked):
+            kept = done.session.take(done)
+            if kept and isinstance(self.screen, ToyScreen):
+                self.call_later(self.screen.redraw)
         if event.state != WorkerState.ERROR:
             return
         error = f"{type(event.worker.error).__name__}: {event.worker.error}"
@@ -277,6 +385,7 @@ class LabApp(App[int]):
             return
         self.model.draft = draft
         self.model.search_draft = SearchDraft(preset) if preset.search is not None else None
+        self.prefetch_data()
         if (lab := self.screen_of("lab", LabScreen)) is not None:
             await lab.load_draft()
         if (search := self.screen_of("search", SearchScreen)) is not None:
@@ -313,75 +422,49 @@ class LabApp(App[int]):
 
     # ------------------------------------------------------------------ palette, quitting
 
-    async def open_view(self, mode: str, action: str | None = None) -> None:
-        """A view, then one of its actions (for the command palette)."""
-        await self.switch_mode(mode)
-        if action is not None:
-            await self.screen.run_action(action)
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Launch", "Train the runs of the Lab's comparison", self.action_launch)
+        """Every key of every view, with the key shown, and what has no key."""
+        own = {"Quit", "Keys"}  # Textual's own, listed below with their keys
+        yield from (c for c in super().get_system_commands(screen) if c.title not in own)
+        seen: set[tuple[str | None, str]] = set()
+        common_ids = {b.id for b in COMMON_KEYS if isinstance(b, Binding)}
+        for mode, view in SCREENS_BY_MODE.items():
+            title = VIEW_TITLES[mode]
+            for binding in view_bindings(view):
+                where = None if binding.id in common_ids else mode
+                if (where, binding.action) in seen:
+                    continue
+                seen.add((where, binding.action))
+                yield SystemCommand(
+                    binding.description if where is None else f"{title}: {binding.description}",
+                    f"{self.get_key_display(binding)} · {binding.tooltip or binding.description}",
+                    partial(self.open_view, where, binding.action),
+                )
         yield SystemCommand(
-            "Load preset", "Pick a preset (lecture exercise)", self.action_pick_preset
+            "Compare: Export JSON",
+            "no key · write results.json, report.md and the figures",
+            lambda: self.action_export("json"),
         )
-        yield SystemCommand("Lab view", "Choose options and runs", lambda: self.switch_mode("lab"))
-        yield SystemCommand(
-            "Compare view", "Live charts and tables", lambda: self.switch_mode("compare")
-        )
-        yield SystemCommand(
-            "Reference runs",
-            "Draw a past comparison's runs beside the next launch",
-            lambda: self.open_view("lab", "references"),
-        )
-        yield SystemCommand(
-            "Export CSV", "Write metrics/steps/summary CSV files and figures", self.action_export
-        )
-        yield SystemCommand("Export JSON", "Write results.json", lambda: self.action_export("json"))
-        yield SystemCommand("Cycle x axis", "step → epoch → seconds", self.action_cycle_x_axis)
-        yield SystemCommand(
-            "Toggle smoothing", "EMA-smooth the training loss", self.action_toggle_smoothing
-        )
-        yield SystemCommand(
-            "Stop all runs", "Stop every run after its current step", self.stop_jobs
-        )
-        yield SystemCommand(
-            "Search view",
-            "Search space, budget, trials, importance",
-            lambda: self.open_view("search"),
-        )
-        yield SystemCommand(
-            "Sweep analysis",
-            "Best so far per trial-epoch, parallel coordinates, slices, heat-map, importance",
-            lambda: self.switch_mode("analysis"),
-        )
-        yield SystemCommand(
-            "Launch search",
-            "Run the Search view's search",
-            lambda: self.open_view("search", "launch"),
-        )
-        yield SystemCommand(
-            "Stop search",
-            "Stop the search; its running trial is re-queued",
-            lambda: self.open_view("search", "stop"),
-        )
-        yield SystemCommand(
-            "Follow a study",
-            "Attach to a study by storage URL (read-only)",
-            lambda: self.open_view("search", "attach"),
-        )
-        yield SystemCommand(
-            "Sort trials",
-            "Trials table: by number or by value",
-            lambda: self.open_view("search", "sort"),
-        )
+
+    async def open_view(self, mode: str | None, action: str) -> None:
+        """A view (None: the current one), then one of its actions (the command palette)."""
+        if mode is not None:
+            await self.switch_mode(mode)
+        await self.screen.run_action(action)
+
+    def action_toggle_keys(self) -> None:
+        """``?``: every key of the view and the focused widget, beside it (Textual's help)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def stop_jobs(self, status: str = "stopped") -> None:
         model = self.model
         if model.comparison is not None:
             model.comparison.stop("interrupted" if status == "interrupted" else "stopped")
         if model.toy is not None:
-            model.toy.stopped.set()
+            model.toy.stop_animation()
         if model.search is not None:
             model.search.stop(status)
 
@@ -403,7 +486,14 @@ def run_app(
     """Open the lab with ``cfg`` loaded; ``search_options`` (storage, study, workers) reach the
     searches it launches, ``figures`` is what its exports draw, ``opened`` are past results
     to show (``tui-lab open``). Returns the process exit code."""
-    app = LabApp(cfg, overrides, search_options=search_options, figures=figures, opened=opened)
+    app = LabApp(
+        cfg,
+        overrides,
+        search_options=search_options,
+        figures=figures,
+        opened=opened,
+        warm_up=True,
+    )
     result = app.run()
     # The app's objects (widgets, histories, torch tensors) die with the process: freezing them
     # spares the interpreter's final collection, which takes most of a quit otherwise.

@@ -10,7 +10,7 @@ from typing import Any
 from tui_lab.system import SystemMonitor
 from tui_lab.ui.sessions.comparison import ShownComparison
 from tui_lab.ui.sessions.search import SearchSession
-from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToyAnimation
+from tui_lab.ui.sessions.toy import ANIMATION_SECONDS, ToySession
 from tui_lab.ui.state.comparison import RunHistory, XAxis
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.state.search_draft import SearchDraft
@@ -25,7 +25,7 @@ class LabModel:
     toy_seconds: float = ANIMATION_SECONDS
     comparison: ShownComparison | None = None  # launched here, or opened (tui-lab open)
     search: SearchSession | None = None
-    toy: ToyAnimation | None = None
+    toy: ToySession | None = None  # the toy view's problem, edited live
     x_axis: XAxis = "step"
     smooth: bool = False
     last_export: Path | None = None

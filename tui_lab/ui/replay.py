@@ -7,16 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tui_lab.config import ExperimentConfig, Toy2DConfig
+from tui_lab.config import ExperimentConfig
 from tui_lab.events import Event, ExperimentFinished
 from tui_lab.search.plan import plan_search
-from tui_lab.toy2d.problem import Toy2DProblem
+from tui_lab.toy2d.problem import Toy2DProblem, run_toy2d
 from tui_lab.training.job import ComparisonOutcome
 from tui_lab.ui.app import LabApp
 from tui_lab.ui.bridge import Session
 from tui_lab.ui.sessions.comparison import ComparisonSession
 from tui_lab.ui.sessions.search import SearchSession
-from tui_lab.ui.sessions.toy import ToyAnimation
+from tui_lab.ui.sessions.toy import ToySession
 
 
 def feed(session: Session, relay: Any, items: Iterable[Any]) -> None:
@@ -59,11 +59,11 @@ def show_trials(app: LabApp, cfg: ExperimentConfig, events: Iterable[Any]) -> Se
     return session
 
 
-def show_walked(app: LabApp, toy: Toy2DConfig) -> ToyAnimation:
-    """Walk every path of ``toy`` at once and open the toy view on the finished picture."""
-    animation = ToyAnimation(Toy2DProblem.from_config(toy), app, seconds=0.0)
-    animation.walk_all()
-    animation.absorb()
-    app.model.toy = animation
+def show_walked(app: LabApp, cfg: ExperimentConfig) -> ToySession:
+    """Walk every path of the toy preset ``cfg`` at once and open the toy view on them."""
+    assert cfg.toy2d is not None
+    problem = Toy2DProblem.from_config(cfg.toy2d)
+    session = ToySession(cfg.name, problem, cfg.expect, run_toy2d(problem))
+    app.model.toy = session
     app.switch_mode("toy")
-    return animation
+    return session

@@ -27,7 +27,13 @@ SLICES = 4  # slice plots side by side; p shows the next ones when there are mor
 class AnalysisScreen(LabView):
     STATUS_ID = "analysis-status"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "next_params", "More parameters", id="analysis-params"),
+        Binding(
+            "p",
+            "next_params",
+            "More parameters",
+            tooltip="The next slice plots, when there are more than four parameters",
+            id="analysis-params",
+        ),
     ]
     first_param = 0
 
@@ -47,7 +53,7 @@ class AnalysisScreen(LabView):
             with Vertical(id="analysis-side"):
                 yield HeatMapView(id="heatmap")
                 yield ImportanceBars(id="analysis-importance")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "sweep analysis"

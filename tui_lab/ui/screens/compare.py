@@ -15,8 +15,8 @@ from tui_lab.training.run import Run
 from tui_lab.ui.screens.view import LabView
 from tui_lab.ui.sessions.comparison import ShownComparison
 from tui_lab.ui.state.comparison import METRICS
-from tui_lab.ui.widgets.charts import MetricChart
-from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable
+from tui_lab.ui.widgets.charts import MetricChart, RunsLegend, legend_text
+from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable, subset_note
 from tui_lab.ui.widgets.runs_table import RunsTable
 from tui_lab.ui.widgets.system_pane import SystemDetails, SystemLine
 
@@ -28,20 +28,89 @@ REDRAW_HZ = (
 class CompareScreen(LabView):
     STATUS_ID = "compare-status"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_pause_run", "Pause/resume run", id="pause-run"),
-        Binding("s", "stop_run", "Stop run", id="stop-run"),
-        Binding("p", "toggle_pause_all", "Pause/resume all", id="pause-all"),
-        Binding("S", "stop_all", "Stop all", id="stop-all"),
-        Binding("x", "app.cycle_x_axis", "x axis", id="x-axis"),
-        Binding("m", "app.toggle_smoothing", "Smoothing", id="smoothing"),
-        Binding("e", "app.export('csv')", "Export", id="export"),
-        Binding("t", "toggle_table", "Tables", id="toggle-table"),
+        Binding(
+            "space",
+            "toggle_pause_run",
+            "Pause",
+            tooltip="Pause or resume the run selected in the runs table",
+            id="pause-run",
+        ),
+        Binding(
+            "s",
+            "stop_run",
+            "Stop run",
+            tooltip="Stop the selected run after its step",
+            id="stop-run",
+        ),
+        Binding(
+            "p",
+            "toggle_pause_all",
+            "Pause/resume all",
+            tooltip="Pause every run, or resume them all",
+            show=False,
+            id="pause-all",
+        ),
+        Binding(
+            "S",
+            "stop_all",
+            "Stop all",
+            tooltip="Stop every run after its current step",
+            show=False,
+            id="stop-all",
+        ),
+        Binding(
+            "x",
+            "app.cycle_x_axis",
+            "x axis",
+            tooltip="The charts' x axis: step → epoch → seconds",
+            show=False,
+            id="x-axis",
+        ),
+        Binding(
+            "m",
+            "app.toggle_smoothing",
+            "Smoothing",
+            tooltip="EMA-smooth the training loss",
+            show=False,
+            id="smoothing",
+        ),
+        Binding(
+            "e",
+            "app.export('csv')",
+            "Export",
+            tooltip="Write the --export csv files and figures (in the background)",
+            id="export",
+        ),
+        Binding(
+            "t",
+            "toggle_table",
+            "Tables",
+            tooltip="Runs → results → expectations → system",
+            id="toggle-table",
+        ),
+        Binding(
+            "c",
+            "next_chart",
+            "Next chart",
+            tooltip="Select the next chart (where not all four fit, show it)",
+            show=False,
+            id="next-chart",
+        ),
+        Binding(
+            "z",
+            "zoom_chart",
+            "Zoom",
+            tooltip="The selected chart full screen, or back",
+            show=False,
+            id="zoom-chart",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="compare-status")
         yield SystemLine(id="system-line")
+        yield RunsLegend(id="legend")
         with Grid(id="charts"):
             for metric in METRICS:
                 yield MetricChart(metric, id=f"chart-{metric.replace('_', '-')}")
@@ -54,11 +123,49 @@ class CompareScreen(LabView):
                 yield ExpectationsView(id="expectations")
             with TabPane("System", id="tab-system"), VerticalScroll():
                 yield SystemDetails(id="system-details")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(RunsTable).focus()
         self.redraw_every(REDRAW_HZ)
+
+    # ------------------------------------------------------------------ charts
+
+    selected_chart = 0  # the chart c selects and z maximizes
+
+    def place_charts(self) -> None:
+        """As many charts as the terminal has room for (4, or 2 when narrow or short, or 1 at
+        80×24), from the selected one on; where some are hidden, each title says how many
+        there are and which key shows the next."""
+        charts = list(self.query(MetricChart))
+        narrow, short = self.has_class("-narrow"), self.has_class("-short")
+        slots = 1 if narrow and short else 2 if narrow or short else len(charts)
+        shown = {(self.selected_chart + k) % len(charts) for k in range(slots)}
+        for i, chart in enumerate(charts):
+            chart.display = i in shown
+            selected = i == self.selected_chart
+            chart.set_class(selected, "-selected")
+            where = f" {i + 1}/{len(charts)}" if slots < len(charts) else ""
+            keys = " · c: next · z: zoom" if selected else ""
+            chart.border_title = f"{METRICS[chart.metric].title}{where}{keys}"
+            zoomed = self.maximized is chart and self.comparison is not None
+            runs = self.comparison.state.runs.values() if zoomed else []
+            chart.border_subtitle = legend_text([(r.index, r.name) for r in runs]).markup
+
+    def action_next_chart(self) -> None:
+        charts = list(self.query(MetricChart))
+        self.selected_chart = (self.selected_chart + 1) % len(charts)
+        self.place_charts()
+        if self.maximized is not None:
+            self.maximize(charts[self.selected_chart], container=False)
+        self.redraw()
+
+    def action_zoom_chart(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(list(self.query(MetricChart))[self.selected_chart], container=False)
+        self.redraw()
 
     @property
     def comparison(self) -> ShownComparison | None:
@@ -69,6 +176,7 @@ class CompareScreen(LabView):
         if not self.is_current:
             return
         comparison, model = self.comparison, self.model
+        self.place_charts()
         reading = model.system.read()
         self.query_one(SystemLine).show(reading)
         self.query_one(SystemDetails).show(reading)
@@ -78,16 +186,20 @@ class CompareScreen(LabView):
             )
             return
         state = comparison.state
+        self.query_one(RunsLegend).show([(r.index, r.name) for r in state.runs.values()])
         for chart in self.query(MetricChart):
             chart.update_from(state, model.x_axis, model.smooth)
-        self.query_one(RunsTable).show(state)
+        self.query_one(RunsTable).show(state, comparison.shown_status)
         self.query_one(ResultsTable).show(state)
         expectations = comparison.expectations
-        self.query_one(ExpectationsView).show(comparison.expect, expectations)
+        self.query_one(ExpectationsView).show(comparison.expect, expectations, subset_note(state))
         counts: dict[str, int] = {}
         for run in state.runs.values():
-            counts[run.status] = counts.get(run.status, 0) + 1
+            status = comparison.shown_status(run)
+            counts[status] = counts.get(status, 0) + 1
         summary = " · ".join(f"{n} {status}" for status, n in counts.items())
+        if comparison.loading:
+            summary = comparison.loading
         applicable = [e for e in expectations or [] if e.applies]
         if applicable:
             summary += (

@@ -3,6 +3,8 @@ on the right. Every edit goes through the draft (and so through the core's valid
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -10,6 +12,7 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import (
     Footer,
     Header,
@@ -23,31 +26,82 @@ from textual.widgets import (
     TabPane,
 )
 
+from tui_lab.config import ExperimentConfig
 from tui_lab.errors import OpenError, UserError
 from tui_lab.results.exports import KIND_NAMES, read_export
+from tui_lab.toy2d.runner import toy_problem
 from tui_lab.ui.screens.reference_dialog import ReferenceDialog
-from tui_lab.ui.screens.view import LabView
+from tui_lab.ui.screens.view import LAUNCH, PRESETS, LabView
 from tui_lab.ui.sessions.opened import OpenedComparison
 from tui_lab.ui.state.draft import Draft
 from tui_lab.ui.widgets.config_panels import PANELS, ConfigPanel
 from tui_lab.ui.widgets.error_box import ErrorBox
 
 
+def toy_text(preset: ExperimentConfig) -> str:
+    """What the Lab says for a toy preset, in place of the training form."""
+    problem = toy_problem(preset)
+    runs = ", ".join(escape(r.label) for r in problem.runs)
+    return (
+        f"[b]{escape(preset.name)}[/b]: {escape(preset.description)}\n\n"
+        f"[b]The 2-D toy problem[/b] f(x1, x2) = {escape(problem.expression.text)} from "
+        f"{problem.start}, {problem.steps} steps; runs: {runs}.\n\n"
+        "It trains no network, so there is no dataset, model or schedule to set here: each "
+        "run's η, γ, β1, β2 and the start point are edited in the toy view, live.\n\n"
+        "  [b]ctrl+r[/b]  walk the paths in the toy view (f4)\n"
+        "  [b]ctrl+o[/b]  load another preset"
+    )
+
+
 class RunsList(ListView):
     """The comparison's runs; the highlighted one is the run the panels edit."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("plus,a", "screen.add_run", "Add run", id="add-run"),
-        Binding("minus,delete,x", "screen.remove_run", "Remove run", id="remove-run"),
-    ]
 
 
 class LabScreen(LabView):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "app.launch", "Launch", priority=True, id="launch"),
-        Binding("ctrl+o", "app.pick_preset", "Presets", priority=True, id="presets"),
-        Binding("ctrl+t", "toggle_edit_all", "Edit all runs", priority=True, id="edit-all"),
-        Binding("ctrl+b", "references", "Reference runs", priority=True, id="references"),
+        replace(LAUNCH, show=True),
+        replace(PRESETS, show=True),
+        Binding(
+            "a,plus",
+            "add_run",
+            "Add run",
+            tooltip="A copy of the selected run, to edit (a types in a text field)",
+            id="add-run",
+        ),
+        Binding(
+            "x,minus,delete",
+            "remove_run",
+            "Drop run",
+            tooltip="Drop the selected run from the comparison",
+            id="remove-run",
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_edit_all",
+            "Edit all runs",
+            tooltip="Edits apply to every run, or to the selected run only",
+            show=False,
+            priority=True,
+            id="edit-all",
+        ),
+        Binding(
+            "ctrl+g",
+            "app.try_on_toy",
+            "Try on the toy",
+            tooltip="The selected run's optimizer and hyperparameters on the 2-D toy (f4)",
+            show=False,
+            priority=True,
+            id="try-toy",
+        ),
+        Binding(
+            "ctrl+b",
+            "references",
+            "Reference runs",
+            tooltip="Draw a past comparison's runs beside the next launch",
+            show=False,
+            priority=True,
+            id="references",
+        ),
     ]
 
     @property
@@ -59,17 +113,18 @@ class LabScreen(LabView):
         with Horizontal(id="lab"):
             with Vertical(id="sidebar"):
                 yield Static(id="preset-info")
-                yield Label("[b]Runs[/b] (a: add · x: remove)")
+                yield Label("[b]Runs[/b]  a add  x drop", id="runs-label")
                 yield RunsList(id="runs-list")
                 yield Input(name="run.name", placeholder="run name", compact=True, id="run-name")
                 yield Static(id="edit-scope")
                 yield Static(id="references")
+            yield Static(id="lab-toy")
             with TabbedContent(id="panels"):
                 for spec in PANELS:
                     with TabPane(spec.title, id=f"tab-{spec.name}"):
                         yield ConfigPanel(spec, self.draft.current)
         yield ErrorBox(id="form-error")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         await self.load_draft()
@@ -109,8 +164,9 @@ class LabScreen(LabView):
         preset = self.draft.preset
         self.sub_title = preset.name
         text = f"[b]{escape(preset.name)}[/b]\n{escape(preset.description)}"
+        self.query_one("#lab").set_class(preset.toy2d is not None, "-toy")
         if preset.toy2d is not None:
-            text += "\n\n[b]2-D toy problem[/b]: ctrl+r animates its optimizers on f (f4)."
+            self.query_one("#lab-toy", Static).update(toy_text(preset))
         if preset.search is not None:
             text += (
                 "\n\n[b]A search[/b]: this run is the base of every trial; the space and the "
@@ -127,13 +183,25 @@ class LabScreen(LabView):
         runs.index = self.draft.selected
 
     async def show_selected_run(self) -> None:
-        cfg = self.draft.current
-        self.query_one("#run-name", Input).value = self.draft.names[self.draft.selected]
-        for panel in self.query(ConfigPanel):
-            if panel.show(cfg):
-                await panel.recompose()
+        """Every widget of the form from the selected run's config (a run switch, a preset
+        load, a run added or removed)."""
+        name = self.query_one("#run-name", Input)
+        with name.prevent(Input.Changed):
+            name.value = self.draft.names[self.draft.selected]
+        await self._show_config()
         self._show_scope()
         self._show_error(None)
+
+    async def _show_config(self, keep: Collection[Widget] = ()) -> None:
+        """The panels follow the selected run's config; a panel whose fields changed is
+        composed anew, and focus returns to the field it was on."""
+        focused = self.focused.id if self.focused is not None else None
+        for panel in self.query(ConfigPanel):
+            if panel.show(self.draft.current, keep):
+                await panel.recompose()
+        if focused and (self.focused is None or self.focused.id != focused):
+            for widget in self.query(f"#{focused}"):
+                widget.focus()
 
     def _show_scope(self) -> None:
         scope = "every run" if self.draft.edit_all else "this run only"
@@ -145,6 +213,10 @@ class LabScreen(LabView):
     @property
     def invalid_fields(self) -> int:
         return len(self.query("Input.-invalid"))
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        for panel in event.pane.query(ConfigPanel):
+            panel.show_info()
 
     # ------------------------------------------------------------------ edits
 
@@ -176,12 +248,17 @@ class LabScreen(LabView):
             widget, lambda: self.draft.set_value(key, panel.parse(key, raw))
         ):
             return
-        focused = widget.id
-        for other in self.query(ConfigPanel):
-            if other.show(self.draft.current):
-                await other.recompose()
-        if focused and (self.focused is None or not self.focused.is_attached):
-            self.query(f"#{focused}").focus()
+        await self._show_config(keep={widget, *self.query(".-invalid")})
+        self._show_names()
+
+    def _show_names(self) -> None:
+        """The runs list and the name field follow the draft's names (a run named after its
+        optimizer is renamed with it)."""
+        for item, name in zip(self.query_one(RunsList).children, self.draft.names, strict=False):
+            item.query_one(Label).update(escape(name))
+        field = self.query_one("#run-name", Input)
+        with field.prevent(Input.Changed):
+            field.value = self.draft.names[self.draft.selected]
 
     async def _rename(self, field: Input) -> None:
         if field.value.strip() == self.draft.names[self.draft.selected]:

@@ -10,6 +10,7 @@ this screen redraws on a 2 Hz clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,11 +25,16 @@ from tui_lab.errors import UserError
 from tui_lab.search.runner import SearchJob
 from tui_lab.ui.model import LabModel
 from tui_lab.ui.screens.attach_dialog import AttachDialog
-from tui_lab.ui.screens.view import LabView
+from tui_lab.ui.screens.view import PRESETS, LabView
 from tui_lab.ui.sessions.search import SearchSession, follow_study, trial_label
 from tui_lab.ui.state.comparison import METRICS
 from tui_lab.ui.widgets.charts import MetricChart
-from tui_lab.ui.widgets.search_charts import ImportanceBars, ParamChart, TrialsChart
+from tui_lab.ui.widgets.search_charts import (
+    ImportanceBars,
+    ParamChart,
+    TrialsChart,
+    objective_text,
+)
 from tui_lab.ui.widgets.search_editor import SearchEditor
 from tui_lab.ui.widgets.trials_table import TrialsTable
 
@@ -40,13 +46,45 @@ COUNTED = ("completed", "pruned", "diverged", "failed", "running", "waiting", "i
 class SearchScreen(LabView):
     STATUS_ID = "search-status"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "launch", "Launch search", priority=True, id="search-launch"),
-        Binding("ctrl+l", "attach", "Follow a study", priority=True, id="search-attach"),
-        Binding("ctrl+o", "app.pick_preset", "Presets", priority=True, id="search-presets"),
-        Binding("S", "stop", "Stop", id="search-stop"),
-        Binding("o", "sort", "Sort", id="search-sort"),
-        Binding("p", "next_param", "Parameter", id="search-param"),
-        Binding("a", "app.switch_mode('analysis')", "Analysis", id="search-analysis"),
+        Binding(
+            "ctrl+r",
+            "launch",
+            "Launch search",
+            tooltip="Run the search as the editor describes it",
+            priority=True,
+            id="search-launch",
+        ),
+        Binding(
+            "ctrl+l",
+            "attach",
+            "Follow a study",
+            tooltip="Attach to a study by storage URL (read-only)",
+            priority=True,
+            id="search-attach",
+        ),
+        replace(PRESETS, show=True),
+        Binding(
+            "S", "stop", "Stop", tooltip="Stop; the running trial is re-queued", id="search-stop"
+        ),
+        Binding(
+            "o", "sort", "Sort", tooltip="Trials table: by number or by value", id="search-sort"
+        ),
+        Binding(
+            "p",
+            "next_param",
+            "Parameter",
+            tooltip="The objective against the next parameter",
+            show=False,
+            id="search-param",
+        ),
+        Binding(
+            "a",
+            "app.switch_mode('analysis')",
+            "Analysis",
+            tooltip="The sweep analysis (f6)",
+            show=False,
+            id="search-analysis",
+        ),
     ]
 
     def __init__(self, model: LabModel) -> None:
@@ -70,7 +108,7 @@ class SearchScreen(LabView):
                     yield TrialsChart("trials", id="chart-trials")
                     yield ParamChart("parameters", hint="p: next", id="chart-param")
                 yield TrialsTable(id="trials-table")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "search"
@@ -128,8 +166,8 @@ class SearchScreen(LabView):
                 test = session.test_acc(study)
                 parts.append(
                     f"best {escape(trial_label(session.labels, best))}: "
-                    f"{session.objective} {best.value:.4f}"
-                    + (f", test acc {test:.4f}" if test is not None else "")
+                    f"{session.objective} {objective_text(session.objective, best.value)}"
+                    + (f", test acc {100 * test:.2f}%" if test is not None else "")
                 )
         if session.plans:
             spent = sum(r.epochs for r in records)

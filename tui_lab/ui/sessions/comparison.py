@@ -17,6 +17,7 @@ from typing import ClassVar
 from textual.message_pump import MessagePump
 
 from tui_lab.config import Expectation, ExperimentConfig
+from tui_lab.data.catalog import DATASETS
 from tui_lab.errors import UserError
 from tui_lab.events import Event, RunFinished, Status
 from tui_lab.results.checks import ExpectationResult, JobOutcome
@@ -24,6 +25,10 @@ from tui_lab.training.job import ComparisonJob, ComparisonOutcome
 from tui_lab.training.run import Run
 from tui_lab.ui.bridge import Notice, Relay
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory
+
+# Runs take turns of a few steps on the workers and wait less than this between turns; a run
+# that waited longer is behind other runs' evaluations or set-up: it shows as "queued".
+QUEUED_AFTER = 5.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,16 @@ class ShownComparison:
         return None
 
     def run_named(self, name: str) -> Run | None:
+        return None
+
+    def shown_status(self, run: RunHistory) -> str:
+        """What the run is doing, in the tables' words (a launched comparison says what a
+        run waits for)."""
+        return run.status
+
+    @property
+    def loading(self) -> str | None:
+        """What the comparison waits for before any run starts, if anything."""
         return None
 
     def active_runs(self) -> list[Run]:
@@ -100,6 +115,24 @@ class ComparisonSession(ShownComparison):
 
     def run_named(self, name: str) -> Run | None:
         return next((r for r in self.job.runs if r.name == name), None)
+
+    @property
+    def loading(self) -> str | None:
+        """ "loading Fashion-MNIST…" until the first run is set up (its data is loaded then)."""
+        if self.state.done or any(r.started for r in self.state.runs.values()):
+            return None
+        return f"loading {DATASETS[self.job.runs[0].cfg.data.dataset].title}…"
+
+    def shown_status(self, run: RunHistory) -> str:
+        """ "loading" before its data is there, "setting up" while its model is built and its
+        numerics timed, "queued" while it waits for a worker (more runs than cores)."""
+        trained_here = self.run_named(run.name) is not None  # not a reference run
+        if run.status == "pending" and trained_here and not self.state.done:
+            return "loading" if self.loading else "setting up"
+        waited = self.job.comparison.waiting_for_worker(run.name)
+        if run.status == "running" and waited > QUEUED_AFTER:
+            return "queued"
+        return run.status
 
     def active_runs(self) -> list[Run]:
         return [r for r in self.job.runs if not r.done]

@@ -27,11 +27,10 @@ from tui_lab.results.checks import ExpectationResult, expectations_from_rows
 from tui_lab.results.exports import Export, read_export, row_events, run_started, writer_gone
 from tui_lab.search.files import export_outcomes, export_records, export_space
 from tui_lab.toy2d.files import read_toy
-from tui_lab.toy2d.problem import Toy2DProblem, Trajectory
 from tui_lab.ui.bridge import Notice, Relay
 from tui_lab.ui.sessions.comparison import ShownComparison
 from tui_lab.ui.sessions.search import SearchSession
-from tui_lab.ui.sessions.toy import ToyAnimation
+from tui_lab.ui.sessions.toy import ToySession
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory
 
 FOLLOW_POLL_S = 1.0
@@ -44,7 +43,7 @@ class Opened:
 
     comparisons: list[Export] = field(default_factory=list)
     searches: list[Export] = field(default_factory=list)
-    toy: tuple[Toy2DProblem, list[Trajectory]] | None = None
+    toy: ToySession | None = None
 
     @property
     def first_mode(self) -> str:
@@ -70,7 +69,7 @@ def read_opened(exports: Iterable[Export]) -> Opened:
             f"time. Open {toys[0].path} and {toys[1].path} one after the other."
         )
     if toys:
-        return dataclasses.replace(opened, toy=_checked(toys[0], lambda: read_toy(toys[0])))
+        return dataclasses.replace(opened, toy=_checked(toys[0], lambda: opened_toy(toys[0])))
     return opened
 
 
@@ -323,15 +322,8 @@ def renamed(
     )
 
 
-def opened_toy(
-    target: MessagePump, problem: Toy2DProblem, trajectories: list[Trajectory]
-) -> ToyAnimation:
-    """The toy view on the paths an export holds (nothing is walked again)."""
-    animation = ToyAnimation(problem, target, seconds=0.0)
-    walked = {t.run: t for t in trajectories}
-    animation.paths = [
-        list(walked[r.label].points) if r.label in walked else [] for r in problem.runs
-    ]
-    animation.trajectories = trajectories
-    animation.version += 1
-    return animation
+def opened_toy(export: Export) -> ToySession:
+    """The toy view on the paths an export holds (nothing is walked again until an edit)."""
+    expect = [Expectation.model_validate(e) for e in export.meta.get("expect", [])]
+    problem, trajectories = read_toy(export)
+    return ToySession(str(export.path), problem, expect, trajectories)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -30,6 +31,7 @@ from tui_lab.events import (
 XAxis = Literal["step", "epoch", "seconds"]
 X_AXES: tuple[XAxis, ...] = ("step", "epoch", "seconds")
 SMOOTHING_WEIGHT = 0.6  # TensorBoard's default EMA weight
+PACE_SECONDS = 1.0  # steps that arrived within less (a replay, the first logs) give no pace
 
 
 @dataclass
@@ -44,6 +46,10 @@ class RunHistory:
     sharpness: list[SharpnessLogged] = field(default_factory=list)
     result: RunFinished | None = None
     error: str | None = None
+    # (monotonic time, step) when the first and the latest StepLogged arrived: the run's pace
+    # in wall-clock time, waiting for a worker included
+    first_seen: tuple[float, int] | None = None
+    last_seen: tuple[float, int] | None = None
 
     @property
     def last_step(self) -> StepLogged | None:
@@ -58,11 +64,17 @@ class RunHistory:
         return self.status in FINAL_STATUSES
 
     def eta_seconds(self) -> float | None:
-        """Remaining steps at this run's own pace so far (training time, evaluation excluded)."""
+        """Remaining steps at the pace this run's steps arrived in wall-clock time (which
+        counts its evaluations and its waits for a worker while other runs train), else at
+        its own training pace."""
         last = self.last_step
         if self.finished or last is None or self.started is None or last.step == 0:
             return None
         remaining = max(0, self.started.total_steps - last.step)
+        if self.first_seen and self.last_seen:
+            (t0, s0), (t1, s1) = self.first_seen, self.last_seen
+            if t1 - t0 >= PACE_SECONDS and s1 > s0:
+                return remaining * (t1 - t0) / (s1 - s0)
         return remaining * last.seconds / last.step
 
 
@@ -84,6 +96,8 @@ class ComparisonState:
             run.started = event
         elif isinstance(event, StepLogged):
             run.steps.append(event)
+            run.last_seen = (time.monotonic(), event.step)
+            run.first_seen = run.first_seen or run.last_seen
         elif isinstance(event, EpochEnded):
             run.epochs.append(event)
         elif isinstance(event, InternalsLogged):
@@ -126,6 +140,11 @@ class MetricSpec:
     smoothable: bool = False
 
 
+def _percent(e: StepLogged | EpochEnded) -> float | None:
+    acc = getattr(e, "val_acc", None)
+    return None if acc is None else 100 * acc
+
+
 def _log10_lr(e: StepLogged | EpochEnded) -> float | None:
     # plotext 5's log axes crash on the second render: plot log10(lr) on a linear axis instead
     return math.log10(e.lr) if e.lr > 0 else None
@@ -134,7 +153,7 @@ def _log10_lr(e: StepLogged | EpochEnded) -> float | None:
 METRICS: dict[str, MetricSpec] = {
     "train_loss": MetricSpec("Training loss", "steps", lambda e: e.loss, smoothable=True),
     "val_loss": MetricSpec("Validation loss", "epochs", lambda e: e.val_loss),  # type: ignore[union-attr]
-    "val_acc": MetricSpec("Validation accuracy", "epochs", lambda e: e.val_acc),  # type: ignore[union-attr]
+    "val_acc": MetricSpec("Validation accuracy (%)", "epochs", _percent),
     "lr": MetricSpec("Learning rate (log10)", "steps", _log10_lr),
 }
 

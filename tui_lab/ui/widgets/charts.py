@@ -7,17 +7,20 @@ plot rebuild per event would make the UI steal CPU from training and flicker ove
 
 from __future__ import annotations
 
+import math
 import os
 
+from rich.text import Text
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui_lab.results.palette import run_color
-from tui_lab.ui.state.comparison import METRICS, ComparisonState, XAxis, series
+from tui_lab.ui.state.comparison import METRICS, ComparisonState, RunHistory, XAxis, series
 
 # the frame every chart of the lab sits in (the charts' own DEFAULT_CSS use it)
 CHART_FRAME = "height: 1fr; min-height: 8; border: round $primary 40%;"
 # without colour (NO_COLOR) runs are told apart by their marker
-RUN_MARKERS = ("dot", "+", "x", "*", "o", "#", "@", "%")
+RUN_MARKERS = ("•", "+", "x", "*", "o", "#", "@", "%")
 
 
 def run_style(index: int) -> str:
@@ -29,12 +32,52 @@ def run_marker(index: int) -> str:
     return RUN_MARKERS[index % len(RUN_MARKERS)] if os.environ.get("NO_COLOR") else "braille"
 
 
+def legend_mark(index: int) -> str:
+    """How run ``index`` looks in a chart: its marker without colour, else a line."""
+    marker = run_marker(index)
+    return "━" if marker == "braille" else marker
+
+
+def run_name(run: RunHistory) -> Text:
+    """A run's name in its colour after its mark: the tables are the charts' legend."""
+    return Text.assemble((legend_mark(run.index), run_style(run.index)), " ", (run.name, "bold"))
+
+
+def legend_text(names: list[tuple[int, str]]) -> Text:
+    """Each run's mark in its colour, then its name: ``names`` are (colour index, name)."""
+    parts = [Text.assemble((legend_mark(i), f"bold {run_style(i)}"), " ", n) for i, n in names]
+    return Text("   ").join(parts)
+
+
+class RunsLegend(Static):
+    """Which mark and colour is which run, in a line outside the plots: a legend inside a
+    plot of a few rows covers its curves."""
+
+    DEFAULT_CSS = """
+    RunsLegend { height: auto; max-height: 2; padding: 0 1; }
+    """
+
+    def show(self, names: list[tuple[int, str]]) -> None:
+        """``names``: (colour index, name) of each run drawn."""
+        parts = [
+            Text.assemble((legend_mark(i), f"bold {run_style(i)}"), " ", name) for i, name in names
+        ]
+        text = Text("   ").join(parts)
+        if text.plain != getattr(self, "_plain", None):
+            self._plain = text.plain
+            self.update(text)
+
+
 class MetricChart(PlotextPlot):
-    """One metric (see ``history.METRICS``) of every run of the comparison, with a legend.
+    """One metric (see ``history.METRICS``) of every run of the comparison; the runs table and
+    the legend line say which curve is which. It redraws only when its own source grew: the
+    epoch charts stay put between epochs. z maximizes it (CompareScreen)."""
 
-    It redraws only when its own source grew: the epoch charts stay put between epochs."""
-
-    DEFAULT_CSS = f"MetricChart {{ {CHART_FRAME} }}"
+    DEFAULT_CSS = f"""
+    MetricChart {{ {CHART_FRAME} }}
+    MetricChart.-selected {{ border: round $accent; }}
+    """
+    ALLOW_MAXIMIZE = True
 
     def __init__(self, metric: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -57,15 +100,14 @@ class MetricChart(PlotextPlot):
         for run in state.runs.values():
             xs, ys = series(run, self.metric, x_axis, smooth, max_points)
             if xs:
-                plt.plot(
-                    xs, ys, label=run.name, color=run_color(run.index), marker=run_marker(run.index)
-                )
+                plt.plot(xs, ys, color=run_color(run.index), marker=run_marker(run.index))
         self.refresh()
         return True
 
 
 class LrPreviewChart(PlotextPlot):
-    """The learning rate a schedule will produce over the planned epochs, before training."""
+    """The learning rate a schedule will produce over the planned epochs, before training
+    (log10, as every lr axis of the lab: a decay over decades stays readable)."""
 
     DEFAULT_CSS = """
     LrPreviewChart {
@@ -74,12 +116,17 @@ class LrPreviewChart(PlotextPlot):
     }
     """
 
+    def __init__(self, points: list[tuple[float, float]]) -> None:
+        super().__init__()
+        self.show_curve(points)
+
     def show_curve(self, points: list[tuple[float, float]]) -> None:
         plt = self.plt
         plt.clear_figure()
         plt.xlabel("epoch")
-        plt.title("planned learning rate")
+        plt.title("planned learning rate (log10)")
+        drawn = [(x, math.log10(y)) for x, y in points if y > 0]
         plt.plot(
-            [x for x, _ in points], [y for _, y in points], color=run_color(0), marker=run_marker(0)
+            [x for x, _ in drawn], [y for _, y in drawn], color=run_color(0), marker=run_marker(0)
         )
         self.refresh()

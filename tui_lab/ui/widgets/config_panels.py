@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,14 +206,16 @@ def optimizer_info(cfg: RunConfig) -> str:
 def schedule_fields(cfg: RunConfig) -> list[FieldSpec]:
     fields = [
         FieldSpec("schedule.name", "schedule", _same(SCHEDULES)),
-        FieldSpec(
-            "schedule.per",
-            "applied per",
-            lambda c: {"default": None, "epoch": "epoch", "step": "step"},
-        ),
+        FieldSpec("schedule.per", "applied per", applied_per),
         FieldSpec("schedule.warmup_epochs", "warm-up epochs"),
     ]
     return fields + [FieldSpec(f"schedule.{k}", k) for k in SCHEDULES[cfg.schedule.name].defaults]
+
+
+def applied_per(cfg: RunConfig) -> dict[str, Any]:
+    """Unset, the schedule's own choice, named: "default" alone said neither step nor epoch."""
+    own = SCHEDULES[cfg.schedule.name].per
+    return {f"{own} (its default)": None, "epoch": "epoch", "step": "step"}
 
 
 def planned_steps_per_epoch(cfg: RunConfig) -> int:
@@ -264,18 +266,28 @@ def training_info(cfg: RunConfig) -> str:
 
 @dataclass(frozen=True)
 class PanelSpec:
+    """``reads``: the config sections ``info`` depends on; the notes are recomputed only when
+    one of them changed (the model's notes build the model: too slow for every keystroke)."""
+
     name: str
     title: str
     fields: Callable[[RunConfig], list[FieldSpec]]
     info: Callable[[RunConfig], str]
+    reads: tuple[str, ...]
 
 
 PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("dataset", "Dataset", dataset_fields, dataset_info),
-    PanelSpec("model", "Model", model_fields, model_info),
-    PanelSpec("optimizer", "Optimizer", optimizer_fields, optimizer_info),
-    PanelSpec("schedule", "Schedule", schedule_fields, schedule_info),
-    PanelSpec("training", "Training", training_fields, training_info),
+    PanelSpec("dataset", "Dataset", dataset_fields, dataset_info, ("data",)),
+    PanelSpec("model", "Model", model_fields, model_info, ("data", "model")),
+    PanelSpec("optimizer", "Optimizer", optimizer_fields, optimizer_info, ("optimizer",)),
+    PanelSpec(
+        "schedule",
+        "Schedule",
+        schedule_fields,
+        schedule_info,
+        ("data", "optimizer", "schedule", "training"),
+    ),
+    PanelSpec("training", "Training", training_fields, training_info, ("data", "training")),
 )
 
 
@@ -290,8 +302,15 @@ class FieldRow(Horizontal):
     """
 
 
+class Form(VerticalScroll):
+    """A panel's fields: scrolled by focusing them, never a focus stop of its own."""
+
+    can_focus = False
+
+
 class ConfigPanel(Widget):
-    """A form of ``spec.fields`` for one run's config, with ``spec.info`` beside it."""
+    """A form of ``spec.fields`` for one run's config, with ``spec.info`` beside it. The form
+    is a view of the config: ``show`` puts every widget's value back from it."""
 
     DEFAULT_CSS = """
     ConfigPanel { layout: horizontal; height: 1fr; }
@@ -305,22 +324,24 @@ class ConfigPanel(Widget):
         self.spec = spec
         self.cfg = cfg
         self.fields: dict[str, FieldSpec] = {}
+        self._info_of: tuple | None = None  # the sections the notes were computed from
+        self._labels: dict[str, list[str]] = {}  # each Select's options, as composed or set
 
     def compose(self) -> ComposeResult:
         self.fields = {f.key: f for f in self.spec.fields(self.cfg)}
-        with VerticalScroll(classes="form"):
+        with Form(classes="form"):
             for f in self.fields.values():
                 with FieldRow():
                     yield Label(f.label)
                     if f.choices:
-                        options = [(label, label) for label in f.choices(self.cfg)]
+                        self._labels[f.key] = list(f.choices(self.cfg))
                         yield Select(
-                            options,
+                            [(label, label) for label in self._labels[f.key]],
                             value=choice_label(f, self.cfg),
                             allow_blank=False,
                             compact=True,
                             name=f.key,
-                            id=_widget_id(f.key),
+                            id=field_id(f.key),
                         )
                     else:
                         yield Input(
@@ -328,28 +349,59 @@ class ConfigPanel(Widget):
                             name=f.key,
                             placeholder=field_default(f, self.cfg),
                             compact=True,
-                            id=_widget_id(f.key),
+                            id=field_id(f.key),
                         )
+        self._info_of = self._sections(self.cfg)
         with Vertical(classes="info"):
             yield Static(self.spec.info(self.cfg), classes="info-text")
             if self.spec.name == "schedule":
-                yield LrPreviewChart()
+                yield LrPreviewChart(schedule_preview(self.cfg))
 
-    def on_mount(self) -> None:
-        self._draw_preview()
-
-    def show(self, cfg: RunConfig) -> bool:
-        """Point the panel at ``cfg``; returns True when its set of fields changed (recompose)."""
+    def show(self, cfg: RunConfig, keep: Collection[Widget] = ()) -> bool:
+        """Point the panel at ``cfg``: every widget but those in ``keep`` (the one being typed
+        in, fields still red) takes its value from it, and the notes follow. Returns True
+        when the set of fields changed instead: the caller recomposes the panel."""
         self.cfg = cfg
         if [f.key for f in self.spec.fields(cfg)] != list(self.fields):
             return True
-        self.query_one(".info-text", Static).update(self.spec.info(cfg))
-        self._draw_preview()
+        for spec in self.fields.values():
+            widget = self.query_one(f"#{field_id(spec.key)}")
+            if widget not in keep:
+                self._fill(widget, spec)
+        self.show_info()
         return False
 
-    def _draw_preview(self) -> None:
-        for chart in self.query(LrPreviewChart):
-            chart.show_curve(schedule_preview(self.cfg))
+    def show_info(self) -> None:
+        """The notes beside the form, when their sections changed and the panel is on view
+        (a hidden tab's notes wait for its tab: each update re-lays out the screen)."""
+        sections = self._sections(self.cfg)
+        hidden = any(
+            not node.display for node in self.ancestors_with_self if isinstance(node, Widget)
+        )
+        if sections != self._info_of and not hidden:
+            self._info_of = sections
+            self.query_one(".info-text", Static).update(self.spec.info(self.cfg))
+            for chart in self.query(LrPreviewChart):
+                chart.show_curve(schedule_preview(self.cfg))
+
+    def _sections(self, cfg: RunConfig) -> tuple:
+        return tuple(getattr(cfg, section) for section in self.spec.reads)
+
+    def _fill(self, widget: Widget, spec: FieldSpec) -> None:
+        """Set one widget from the config without it reporting an edit."""
+        widget.remove_class("-invalid")
+        with widget.prevent(Input.Changed, Select.Changed):
+            if isinstance(widget, Select):
+                labels = list(spec.choices(self.cfg)) if spec.choices else []
+                if self._labels.get(spec.key) != labels:
+                    self._labels[spec.key] = labels
+                    widget.set_options([(label, label) for label in labels])
+                widget.value = choice_label(spec, self.cfg)
+            elif isinstance(widget, Input):
+                text = value_text(get_value(self.cfg, spec.key))
+                if widget.value != text:
+                    widget.value = text
+                widget.placeholder = field_default(spec, self.cfg)
 
     def parse(self, key: str, raw: str) -> Any:
         """The config value for what a field's widget holds."""
@@ -364,5 +416,6 @@ class ConfigPanel(Widget):
         return raw == current
 
 
-def _widget_id(key: str) -> str:
+def field_id(key: str) -> str:
+    """The id of the widget that edits ``key`` (e.g. ``field-optimizer-lr``)."""
     return "field-" + key.replace(".", "-").replace("_", "-")

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory
-from tui_lab.ui.widgets.charts import run_style
+from tui_lab.ui.widgets.charts import run_name
 from tui_lab.ui.widgets.runs_table import STATUS_STYLES, duration
 
 COLUMNS = (
@@ -34,7 +34,7 @@ def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
     r = run.result
     if r is None:  # the experiment failed before this run started
         return [
-            Text(run.name, style=f"bold {run_style(run.index)}"),
+            run_name(run),
             Text(run.status, style=STATUS_STYLES.get(run.status, "")),
             *["—"] * (len(COLUMNS) - 3),
             run.error or "",
@@ -43,7 +43,7 @@ def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
     if target is not None and r.epochs_to_target is None and r.best_val_acc is not None:
         to_target = f"never ({target:.0%})"
     return [
-        Text(run.name, style=f"bold {run_style(run.index)}"),
+        run_name(run),
         Text(r.status, style=STATUS_STYLES.get(r.status, "")),
         _pct(r.test_acc),
         "—" if r.test_loss is None else f"{r.test_loss:.4f}",
@@ -94,8 +94,25 @@ MARKS = {
 }
 
 
-def expectations_text(expect: list, results: list | None) -> str:
-    """The preset's ``expect`` block: pending while it trains, then met / not met per line."""
+def subset_note(state: ComparisonState) -> str:
+    """A preset states its expectations for the whole training set: runs that trained on a
+    subset (data.subset) may miss them for that reason alone, and the view says so."""
+    subsets = {
+        r.started.config.get("data", {}).get("subset") for r in state.runs.values() if r.started
+    }
+    subsets.discard(None)
+    if not subsets:
+        return ""
+    sizes = ", ".join(f"{s:,}" for s in sorted(subsets))
+    return (
+        f"These runs trained on a subset (data.subset = {sizes} images); the expectations "
+        "are stated for the full training set, so a miss may be the subset's."
+    )
+
+
+def expectations_text(expect: list, results: list | None, note: str = "") -> str:
+    """The preset's ``expect`` block: pending while it trains, then met / not met per line,
+    under ``note`` (what the runs did differently from the preset's claim)."""
     if not expect:
         return "[dim]This preset states no expected outcome.[/]"
     if results is None:
@@ -112,18 +129,17 @@ def expectations_text(expect: list, results: list | None) -> str:
         if applicable
         else "No expectation is stated for this dataset"
     )
-    lines = [f"[b]{head}[/]", ""]
+    lines = [f"[b]{head}[/]", *([f"[yellow]{escape(note)}[/]"] if note else []), ""]
     for r in results:
-        why = escape(r.check) if r.applies else escape(r.detail)
-        lines.append(f"{MARKS[r.label]}  {escape(r.text)}  [dim]({why})[/]")
+        lines.append(f"{MARKS[r.label]}  {escape(r.text)}  [dim]({escape(r.decided_on)})[/]")
     return "\n".join(lines)
 
 
 class ExpectationsView(Static):
     """The Expectations tab; re-rendered only when its text changes."""
 
-    def show(self, expect: list, results: list | None) -> None:
-        text = expectations_text(expect, results)
+    def show(self, expect: list, results: list | None, note: str = "") -> None:
+        text = expectations_text(expect, results, note)
         if text != getattr(self, "_text", None):
             self._text = text
             self.update(text)

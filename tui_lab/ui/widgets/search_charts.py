@@ -29,6 +29,24 @@ def study_marker(index: int) -> str:
     return STUDY_MARKERS[index % len(STUDY_MARKERS)]
 
 
+def percent(objective: str) -> bool:
+    """Accuracies are shown in percent, as everywhere in the lab."""
+    return objective.endswith("acc")
+
+
+def shown_values(objective: str, values: list[float]) -> list[float]:
+    return [100 * v for v in values] if percent(objective) else values
+
+
+def objective_text(objective: str, value: float) -> str:
+    return f"{100 * value:.2f}%" if percent(objective) else f"{value:.4f}"
+
+
+def objective_axis(objective: str) -> str:
+    """The objective's title, with its unit."""
+    return objective_title(objective) + (" (%)" if percent(objective) else "")
+
+
 class SearchChart(PlotextPlot):
     """A plot redrawn from a session when its trials (or what the chart shows) changed."""
 
@@ -57,7 +75,7 @@ class TrialsChart(SearchChart):
             return
         plt = self.plt
         plt.xlabel("trial")
-        objective = objective_title(session.objective)
+        objective = objective_axis(session.objective)
         self.border_title = f"{objective} per trial · line: best so far · {PRUNED_MARKER}: pruned"
         studies = session.studies()
         for i, study in enumerate(studies):
@@ -65,12 +83,14 @@ class TrialsChart(SearchChart):
             label = session.labels.get(study, study) if len(studies) > 1 else None  # else no legend
             xs, ys = best_so_far(records, session.direction)
             if xs:  # under the points, which stay visible
-                plt.plot(xs, ys, color=run_color(i), marker="braille")
+                plt.plot(
+                    xs, shown_values(session.objective, ys), color=run_color(i), marker="braille"
+                )
             done = scored(records)
             if done:
                 plt.scatter(
                     [r.number for r in done],
-                    [r.value for r in done],
+                    shown_values(session.objective, [r.value for r in done]),
                     label=label,
                     color=run_color(i),
                     marker=study_marker(i),
@@ -79,7 +99,7 @@ class TrialsChart(SearchChart):
             if pruned:
                 plt.scatter(
                     [r.number for r in pruned],
-                    [r.value for r in pruned],
+                    shown_values(session.objective, [r.value for r in pruned]),
                     color=run_color(i),
                     marker=PRUNED_MARKER,
                 )
@@ -101,7 +121,7 @@ class ParamChart(SearchChart):
     def draw(self, session: SearchSession, key: str | None) -> None:
         if not self.due(session, key):
             return
-        objective = objective_title(session.objective)
+        objective = objective_axis(session.objective)
         if key is None:
             self.border_title = "parameters"
         elif self.hint:
@@ -129,7 +149,7 @@ class ParamChart(SearchChart):
             if mine:
                 plt.scatter(
                     [x for x, _ in mine],
-                    [r.value for _, r in mine],
+                    shown_values(session.objective, [r.value for _, r in mine]),
                     label=session.labels.get(study, study) if len(studies) > 1 else None,
                     color=run_color(i),
                     marker=study_marker(i),

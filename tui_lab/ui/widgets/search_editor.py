@@ -41,6 +41,7 @@ class SearchEditor(VerticalScroll):
     DEFAULT_CSS = """
     SearchEditor { padding: 0 1; }
     SearchEditor .space-key { margin-top: 1; }
+    SearchEditor > Label { width: 100%; }  /* wrapped, not cut, in a narrow editor */
     SearchEditor #search-budget { height: auto; margin: 1 0; }
     """
 

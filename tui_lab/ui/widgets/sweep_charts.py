@@ -14,14 +14,19 @@ from tui_lab.search.analysis import (
     best_quarter,
     best_so_far,
     heatmap,
-    objective_title,
     param_axis,
     param_keys,
     top_two,
     with_params,
 )
 from tui_lab.ui.sessions.search import SearchSession, short_keys
-from tui_lab.ui.widgets.search_charts import SearchChart, SearchText
+from tui_lab.ui.widgets.search_charts import (
+    SearchChart,
+    SearchText,
+    objective_axis,
+    percent,
+    shown_values,
+)
 
 OTHER_TRIALS = (110, 110, 110)  # grey: the lines outside the best quarter
 # viridis at five stops, low → high, as in the figures' colour bars
@@ -37,11 +42,12 @@ class EffortChart(SearchChart):
             return
         plt = self.plt
         plt.xlabel("trial-epochs spent")
-        self.border_title = f"best {objective_title(session.objective)} so far per trial-epoch"
+        self.border_title = f"best {objective_axis(session.objective)} so far per trial-epoch"
         for i, study in enumerate(session.studies()):
             xs, ys = best_so_far(session.study_records(study), session.direction, by_epochs=True)
             if xs:
                 label = session.labels.get(study, study)
+                ys = shown_values(session.objective, ys)
                 plt.plot(xs, ys, label=label, color=run_color(i), marker="braille")
         self.refresh()
 
@@ -92,9 +98,10 @@ def heat_color(fraction: float) -> tuple[int, int, int]:
     return r, g, b
 
 
-def heatmap_text(cells: HeatMap, direction: str, width: int) -> Text:
+def heatmap_text(cells: HeatMap, direction: str, width: int, scale: float = 1.0) -> Text:
     """Rows of one parameter's values, columns of the other's, each cell the best objective
-    there on a background from worst (dark) to best (yellow)."""
+    (times ``scale``: 100 for a percentage) on a background from worst (dark) to best
+    (yellow)."""
     found = [v for row in cells.cells for v in row if v is not None]
     text = Text(no_wrap=True, overflow="crop")  # too many choices: the last columns are cut
     if not found:
@@ -102,7 +109,7 @@ def heatmap_text(cells: HeatMap, direction: str, width: int) -> Text:
     lo, hi = min(found), max(found)
     label = min(8, max(len(y) for y in cells.y_ticks))
     cell = max(5, min(9, (width - label - 1) // max(1, len(cells.x_ticks))))
-    digits = 3 if cell >= 6 else 2
+    digits = (3 if cell >= 6 else 2) - (1 if scale == 100 else 0)
     names = short_keys([cells.x, cells.y])
     text.append(f"↓ {names[cells.y]}   → {names[cells.x]}\n", style="dim")
     text.append(" " * (label + 1) + "".join(x[: cell - 1].rjust(cell) for x in cells.x_ticks))
@@ -117,7 +124,8 @@ def heatmap_text(cells: HeatMap, direction: str, width: int) -> Text:
                 fraction = 1 - fraction
             r, g, b = heat_color(fraction)
             ink = "black" if fraction > 0.55 else "white"
-            text.append(f"{value:.{digits}f}".rjust(cell), style=f"{ink} on rgb({r},{g},{b})")
+            shown = f"{scale * value:.{digits}f}"
+            text.append(shown.rjust(cell), style=f"{ink} on rgb({r},{g},{b})")
     return text
 
 
@@ -136,5 +144,6 @@ class HeatMapView(SearchText):
             return Text("a heat-map needs two searched parameters", style="dim")
         bins = max(3, min(HEATMAP_BINS, (width - 8) // 6))  # as many ranges as fit
         cells = heatmap(records, *pair, session.direction, session.space, bins)
-        self.border_title = f"best {objective_title(session.objective)} · heat-map"
-        return heatmap_text(cells, session.direction, width)
+        self.border_title = f"best {objective_axis(session.objective)} · heat-map"
+        scale = 100.0 if percent(session.objective) else 1.0
+        return heatmap_text(cells, session.direction, width, scale)

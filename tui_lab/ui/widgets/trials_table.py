@@ -12,6 +12,7 @@ from tui_lab.search.space import display
 from tui_lab.ui.sessions.search import SearchSession, short_keys, trial_label
 from tui_lab.ui.widgets.charts import run_style
 from tui_lab.ui.widgets.runs_table import STATUS_STYLES
+from tui_lab.ui.widgets.search_charts import objective_text
 
 SortKey = Literal["number", "value"]
 SORT_KEYS: tuple[SortKey, ...] = ("number", "value")
@@ -95,7 +96,7 @@ class TrialsTable(DataTable):
                 Text(r.status, style=TRIAL_STYLES.get(r.status, "")),
                 "—"
                 if r.value is None or r.status not in ("completed", "pruned")
-                else f"{r.value:.4f}",
+                else objective_text(session.objective, r.value),
                 str(r.epochs) if r.epochs else "—",
                 "—" if r.pruned_at is None else str(r.pruned_at),
                 "—"
