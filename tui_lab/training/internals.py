@@ -147,7 +147,9 @@ def sharpness(
         v = v / v.norm()
         iterations = WARM_ITERATIONS if warm else POWER_ITERATIONS
         for i in range(iterations):
-            hv = torch.autograd.grad(flat, params, v, retain_graph=i < iterations - 1)
+            # d(g·v)/dθ = Hv; a scalar output spares autograd's grad_outputs checks, whose
+            # first use imports torch.fx's symbolic shapes (0.4 s)
+            hv = torch.autograd.grad(flat @ v, params, retain_graph=i < iterations - 1)
             hv_flat = torch.cat([h.reshape(-1) for h in hv]).detach()
             rayleigh = hv_flat @ v  # read once, after the last iteration
             v = hv_flat / hv_flat.norm().clamp_min(1e-30)

@@ -27,7 +27,6 @@ from tui_lab.results.checks import (
     validate_checks,
 )
 from tui_lab.results.directory import RunDirectory, read_previous
-from tui_lab.results.figures import comparison_figures, seed_groups
 from tui_lab.results.manifest import comparison_manifest, now
 from tui_lab.results.out_dir import claim_out_dir
 from tui_lab.results.recorder import STEP_TABLES, ResultsRecorder
@@ -152,6 +151,8 @@ class ComparisonJob:
         """Drawn in the exporting thread once training is over (or at a snapshot export)."""
         if self.figures == "none":
             return []
+        from tui_lab.results.figures import comparison_figures, seed_groups  # matplotlib: 0.4 s
+
         runs = self.meta["runs"]
         return comparison_figures(
             self.recorder.tables(), list(runs), path, self.figures, seed_groups(runs)

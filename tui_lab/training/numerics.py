@@ -133,7 +133,11 @@ def machine_key(device: torch.device) -> str:
         props = torch.cuda.get_device_properties(device)
         hardware = f"{props.name} sm{props.major}{props.minor}"
     else:
-        hardware = _cpu_model()
+        # what the kernels may use: ATEN_CPU_CAPABILITY and ONEDNN_MAX_CPU_ISA can lower it
+        isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
+        hardware = (
+            f"{_cpu_model()} ({torch.backends.cpu.get_cpu_capability()}{' ' + isa if isa else ''})"
+        )
     return f"{device.type}|{hardware}|torch {torch.__version__}|{torch.get_num_threads()} threads"
 
 
