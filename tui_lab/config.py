@@ -528,7 +528,17 @@ class ExperimentConfig(Strict):
         return self
 
     def resolved_runs(self, overrides: dict[str, Any] | None = None) -> list[tuple[str, RunConfig]]:
-        """Each run's full config: base, then the run's own overrides, then the user's."""
+        """Each run's full config: every configuration once per seed (``name@seed`` when
+        ``training.seeds`` > 1)."""
+        return [
+            run for name, cfg in self.configurations(overrides) for run in with_seeds(name, cfg)
+        ]
+
+    def configurations(
+        self, overrides: dict[str, Any] | None = None
+    ) -> list[tuple[str, RunConfig]]:
+        """Each configuration's full config: base, then the run's own overrides, then the
+        user's (what the Lab edits; its seeds are expanded at launch)."""
         if self.toy2d is not None:  # a toy preset takes only toy2d.* overrides: check them here
             self.toy2d.with_overrides(overrides or {})
             overrides = None
@@ -539,7 +549,7 @@ class ExperimentConfig(Strict):
                 cfg = apply_overrides(cfg, overrides, where="--set")
             own = {k.split(".", 1)[1] for k in spec.set if k.startswith("optimizer.")}
             _check_read(cfg, own & unread_hyperparameters(cfg), f"run {spec.name!r}")
-            out += with_seeds(spec.name if self.runs else cfg.optimizer.name, cfg)
+            out.append((spec.name if self.runs else cfg.optimizer.name, cfg))
         shared = {k.split(".", 1)[1] for k in overrides or {} if k.startswith("optimizer.")}
         shared |= self.base.optimizer.model_fields_set
         unread_by_all = set.intersection(*(unread_hyperparameters(cfg) for _, cfg in out)) & shared

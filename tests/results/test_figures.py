@@ -83,13 +83,20 @@ def test_runs_repeated_with_other_seeds_are_drawn_as_a_mean_with_a_band():
         Line("alone", 4, xs, [0.0, 0.0, 0.0]),
     ]
     groups = {"adam": ["adam/0", "adam/1"], "sgd": ["sgd/0", "sgd/1"]}
-    mx, means, sds = mean_band(lines[:2])
-    assert (mx, means) == (xs, [2.0, 1.0, 0.5])
-    assert sds == pytest.approx([math.sqrt(2), math.sqrt(2) / 2, math.sqrt(2) / 4])
+    mx, bands = mean_band(lines[:2])
+    assert (mx, [b.estimate for b in bands]) == (xs, [2.0, 1.0, 0.5])
+    t_975_1df = 12.706204736174698  # two seeds: one degree of freedom
+    sds = [math.sqrt(2), math.sqrt(2) / 2, math.sqrt(2) / 4]
+    expected = [t_975_1df * sd / math.sqrt(2) for sd in sds]
+    assert [b.half_width for b in bands] == pytest.approx(expected, rel=1e-6)
     _, (ax,) = new_figure()
     draw_lines(ax, lines, groups)
     labels = [ln.get_label() for ln in ax.get_lines()]
-    assert labels == ["alone", "adam (mean ± sd of 2)", "sgd (mean ± sd of 2)"]
+    assert labels == [
+        "alone",
+        "adam (mean, 95% CI over 2 seeds)",
+        "sgd (mean, 95% CI over 2 seeds)",
+    ]
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2
     assert list(ax.get_lines()[1].get_ydata()) == [2.0, 1.0, 0.5]
@@ -104,6 +111,8 @@ def test_seed_groups_are_runs_that_differ_only_in_their_seed():
     runs = {"adam-s0": base, "adam-s1": seeded("adam", 1), "sgd-s0": seeded("sgd", 0)}
     assert seed_groups(runs) == {"adam": ["adam-s0", "adam-s1"]}
     assert seed_groups({"a": base, "b": seeded("sgd", 0)}) is None
+    runs = {"adam@0": base, "adam@1": seeded("adam", 1)}  # training.seeds names them so
+    assert seed_groups(runs) == {"adam": ["adam@0", "adam@1"]}
 
 
 def trial(study: str, n: int, lr: float, batch: int, value: float, epochs: int = 2) -> TrialRecord:

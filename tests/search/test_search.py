@@ -122,6 +122,8 @@ def test_budgets_and_usage_errors():
     assert (rand.n_trials, rand.budget_epochs, rand.study) == (6, 6 * 3, "t-random")
     with pytest.raises(ConfigError, match="searches over that setting"):
         search_base(cfg, {"optimizer.lr": 0.1})
+    with pytest.raises(ConfigError, match="seeds apply to comparisons"):
+        search_base(cfg, {"training.seeds": 3})
     for name, build in PRUNER_FACTORIES.items():
         assert build(cfg.search, 3) is not None, name
     no_points = experiment(

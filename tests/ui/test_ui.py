@@ -37,8 +37,21 @@ def test_draft_round_trips_through_an_experiment_config():
     draft.set_value("optimizer.lr", 0.02)
     draft.add_run()
     draft.rename("rmsprop_fast")
-    assert draft.experiment_config().resolved_runs() == draft.runs
+    assert draft.experiment_config().configurations() == draft.runs
     assert draft.names == ["adam", "rmsprop", "rmsprop_fast", "sgd_momentum"]
+
+
+def test_the_lab_edits_configurations_and_a_launch_trains_each_with_every_seed():
+    """adam_vs_sgd trains each configuration with 3 seeds: the Lab lists (and edits) the three
+    configurations once, and the comparison it launches runs each as name@seed."""
+    draft = Draft(load_preset("adam_vs_sgd"), TINY)
+    assert draft.names == ["adam", "rmsprop", "sgd_momentum"]
+    draft.edit_all = True
+    draft.set_value("training.seeds", 2)
+    runs = dict(draft.experiment_config().resolved_runs())
+    names = ["adam@0", "adam@1", "rmsprop@0", "rmsprop@1", "sgd_momentum@0", "sgd_momentum@1"]
+    assert list(runs) == names
+    assert [cfg.training.seed for cfg in runs.values()] == [0, 1] * 3
 
 
 def test_switching_optimizer_drops_the_settings_only_the_old_one_used():
@@ -48,7 +61,7 @@ def test_switching_optimizer_drops_the_settings_only_the_old_one_used():
     draft.set_value("optimizer.momentum", 0.8)
     draft.set_value("optimizer.name", "adam")
     assert draft.current.optimizer.momentum is None and draft.current.optimizer.name == "adam"
-    assert dict(draft.experiment_config().resolved_runs())["adam"].optimizer.name == "adam"
+    assert dict(draft.experiment_config().configurations())["adam"].optimizer.name == "adam"
 
 
 def test_chart_series_are_smoothed_and_downsampled_for_display_only():

@@ -217,7 +217,9 @@ class JobOutcome(Generic[T]):
 
 def expectation_rows(results: list[ExpectationResult]) -> list[dict[str, Any]]:
     """expectations.csv: one row per expectation."""
-    return [{"text": e.text, "check": e.check, "result": e.label} for e in results]
+    return [
+        {"text": e.text, "check": e.check, "result": e.label, "detail": e.detail} for e in results
+    ]
 
 
 VERDICTS = {"met": True, "not met": False, "undecided": None, "n/a": None}
@@ -227,7 +229,11 @@ def expectations_from_rows(rows: list[dict[str, Any]]) -> list[ExpectationResult
     """expectations.csv read back (``tui-lab open``): each verdict as it was given."""
     return [
         ExpectationResult(
-            r["text"], r["check"], VERDICTS.get(r["result"]), r["result"], r["result"] != "n/a"
+            r["text"],
+            r["check"],
+            VERDICTS.get(r["result"]),
+            r.get("detail") or r["result"],  # older exports lack it
+            r["result"] != "n/a",
         )
         for r in rows
     ]

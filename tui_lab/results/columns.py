@@ -81,7 +81,7 @@ SUMMARY = Columns(
     "run:str status:str best_val_acc test_acc test_loss epochs:int steps:int seconds "
     "epochs_to_target:int diverged_at:int error:str"
 )
-EXPECTATIONS = Columns("text:str check:str result:str")
+EXPECTATIONS = Columns("text:str check:str result:str detail:str")
 # what the optimizer did, every training.internals_every steps: a row per layer, and a row
 # "all" for the whole model with the buffers' norm and Adam's bias corrections
 INTERNALS = Columns(

@@ -119,10 +119,12 @@ def read_export(path: Path, kinds: tuple[str, ...] = KINDS) -> Export:
         else:
             tables = {k: read_csv(path / f"{k}.csv", c) for k, c in columns.items()}
         if kind == "comparison":
-            _check_rows(tables, columns, REQUIRED, optional=("seed",))  # seed: since 0.4
+            _check_rows(
+                tables, columns, REQUIRED, optional=("seed", "detail")
+            )  # older exports lack them
             tables = run_ids(tables, meta.get("runs", {}))
         else:
-            _check_rows(tables, columns, {})
+            _check_rows(tables, columns, {}, optional=("detail",))
         export = Export(path, kind, fmt, meta, tables)
         _check_matches(export)
         return export

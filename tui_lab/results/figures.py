@@ -6,14 +6,13 @@ Only matplotlib's object API is used (``Figure``, no pyplot): nothing global, no
 each thread draws its own figures. Every kind of job draws with the pieces here
 (``new_figure``, ``save_figure``, ``draw_lines``); a comparison's figures are
 ``comparison_figures``; runs that repeat one configuration with other seeds (``seed_groups``)
-are drawn as their mean with a band of ± one standard deviation.
+are drawn as their mean with its t-based 95% confidence band.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,13 @@ from matplotlib.figure import Figure
 from tui_lab.results.files import atomic_path
 from tui_lab.results.palette import run_hex
 from tui_lab.results.report import FigureFile, downsample
+from tui_lab.results.stats import Interval, mean_interval
 
 FIGURES_DIR = "figures"
 DPI = 130
 MAX_POINTS = 1000  # per curve: a logged step more adds nothing visible, only file size
 BAND_ALPHA = 0.2
-SEPARATORS = " _-/#:.="
+SEPARATORS = " _-/#:.=@"
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,14 @@ def save_figure(fig: Figure, out_dir: Path, stem: str, fmt: str, title: str) -> 
     return FigureFile(title, f"{FIGURES_DIR}/{stem}.{fmt}")
 
 
-def mean_band(lines: list[Line]) -> tuple[list[float], list[float], list[float]]:
-    """(x, mean, standard deviation) over the lines at each x any of them reached."""
+def mean_band(lines: list[Line]) -> tuple[list[float], list[Interval]]:
+    """x, and the mean with its 95% interval over the lines at each x any of them reached."""
     at: dict[float, list[float]] = {}
     for ln in lines:
         for x, y in zip(ln.xs, ln.ys, strict=True):
             at.setdefault(x, []).append(y)
     xs = sorted(at)
-    means = [statistics.fmean(at[x]) for x in xs]
-    sds = [statistics.stdev(at[x]) if len(at[x]) > 1 else 0.0 for x in xs]
-    return xs, means, sds
+    return xs, [mean_interval(at[x]) for x in xs]
 
 
 def draw_lines(
@@ -91,7 +89,7 @@ def draw_lines(
     label: bool = True,
     **style: Any,
 ) -> None:
-    """Each run in its colour; the runs of a group as their mean with a ± 1 sd band, in the
+    """Each run in its colour; the runs of a group as their mean with its 95% band, in the
     colour of the group's first run."""
     grouped = {name for members in (groups or {}).values() for name in members}
     for ln in lines:
@@ -103,12 +101,11 @@ def draw_lines(
         mine = [ln for ln in lines if ln.name in members and ln.xs]
         if not mine:
             continue
-        xs, means, sds = mean_band(mine)
+        xs, bands = mean_band(mine)
         color = run_hex(mine[0].index)
-        name = f"{title} (mean ± sd of {len(mine)})" if label else None
-        ax.plot(xs, means, color=color, label=name, **style)
-        lows = [m - s for m, s in zip(means, sds, strict=True)]
-        highs = [m + s for m, s in zip(means, sds, strict=True)]
+        name = f"{title} (mean, 95% CI over {len(mine)} seeds)" if label else None
+        ax.plot(xs, [b.estimate for b in bands], color=color, label=name, **style)
+        lows, highs = [b.low for b in bands], [b.high for b in bands]
         ax.fill_between(xs, lows, highs, color=color, alpha=BAND_ALPHA, linewidth=0)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import plotext as plt
 
+from tui_lab.config import configuration_of
 from tui_lab.results.aggregate import aggregate_rows, difference_lines
 from tui_lab.results.checks import ExpectationResult
 from tui_lab.results.columns import SUMMARY
@@ -222,12 +223,16 @@ def comparison_report(
     figures: Sequence[FigureFile] = (),
 ) -> str:
     lines = report_head(meta)
-    diff = differing_settings(meta["runs"])
+    # one row per configuration: its seeds differ in training.seed alone
+    configurations = {configuration_of(n): cfg for n, cfg in meta["runs"].items()}
+    diff = differing_settings(configurations)
     first = next(iter(meta["runs"].values()))
     t = first["training"]
+    seeds = t.get("seeds", 1)
+    seed = f"seeds {t['seed']}–{t['seed'] + seeds - 1}" if seeds > 1 else f"seed {t['seed']}"
     setting = (
         f"Dataset `{first['data']['dataset']}`, model `{first['model']['arch']}`, "
-        f"{t['epochs']} epoch(s), batch size {t['batch_size']}, seed {t['seed']}."
+        f"{t['epochs']} epoch(s), batch size {t['batch_size']}, {seed}."
     )
     lines += ["## What was compared", "", setting, ""]
     if any(diff.values()):

@@ -30,7 +30,14 @@ def search_base(cfg: ExperimentConfig, overrides: dict[str, Any] | None) -> RunC
             f"--set {', '.join(clash)}: this preset searches over that setting, so it cannot also "
             "be fixed; remove it from --set (or from the preset's [search.space])."
         )
-    return apply_overrides(cfg.base, overrides or {}, where="--set")
+    base = apply_overrides(cfg.base, overrides or {}, where="--set")
+    if base.training.seeds > 1:
+        raise ConfigError(
+            f"training.seeds = {base.training.seeds}: a search trains each trial once, with its "
+            "own seed, and compares trials on validation data; seeds apply to comparisons. "
+            "Remove --seeds (or training.seeds), or raise search.n_trials for more evidence."
+        )
+    return base
 
 
 def plan_search(

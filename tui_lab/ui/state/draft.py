@@ -83,7 +83,7 @@ class Draft:
         self.preset = preset
         self.source = source or preset.name
         self.overrides = overrides or {}  # kept for a toy preset, whose runs live in toy2d
-        self.runs: list[tuple[str, RunConfig]] = preset.resolved_runs(overrides)
+        self.runs: list[tuple[str, RunConfig]] = preset.configurations(overrides)
         self.selected = 0
         self.edit_all = False  # apply panel edits to every run instead of the selected one
 
@@ -159,7 +159,7 @@ class Draft:
         setting changed alike in every run. What ``--set`` cannot say — one run edited
         alone, runs added, removed or renamed, a setting cleared back to its default — the
         command says it leaves out; report.md's table shows each run's differing settings."""
-        preset_runs = dict(self.preset.resolved_runs())
+        preset_runs = dict(self.preset.configurations())
         command = ["tui-lab"] if self.source == "custom" else ["tui-lab", "--preset", self.source]
         diffs = [config_diff(preset_runs[n], cfg) for n, cfg in self.runs if n in preset_runs]
         shared = {

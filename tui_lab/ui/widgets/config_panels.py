@@ -240,6 +240,7 @@ def training_fields(cfg: RunConfig) -> list[FieldSpec]:
         FieldSpec("training.epochs", "epochs"),
         FieldSpec("training.batch_size", "batch size"),
         FieldSpec("training.seed", "seed"),
+        FieldSpec("training.seeds", "seeds (runs each)"),
         FieldSpec("training.device", "device", device_choices),
         FieldSpec("training.precision", "precision", _same(PRECISIONS)),
         FieldSpec("training.max_steps", "max steps"),
