@@ -15,6 +15,7 @@ from tui_lab.config import (
     RunConfig,
     RunSpec,
     apply_overrides,
+    configuration_of,
     parse_value,
     unread_hyperparameters,
 )
@@ -60,6 +61,15 @@ def toml_value(value: Any) -> str | None:
     return None
 
 
+def configurations_of(runs: list[tuple[str, RunConfig]]) -> list[tuple[str, RunConfig]]:
+    """A preset's runs as the Lab edits them: one per configuration (its first seed's config,
+    which carries ``training.seeds``); the job trains each as ``name@seed`` again."""
+    first: dict[str, RunConfig] = {}
+    for name, cfg in runs:
+        first.setdefault(configuration_of(name), cfg)
+    return list(first.items())
+
+
 def preset_argument(argv: list[str]) -> str | None:
     """What ``--preset`` names in a command line (a preset's name or a file)."""
     for i, item in enumerate(argv):
@@ -83,7 +93,7 @@ class Draft:
         self.preset = preset
         self.source = source or preset.name
         self.overrides = overrides or {}  # kept for a toy preset, whose runs live in toy2d
-        self.runs: list[tuple[str, RunConfig]] = preset.resolved_runs(overrides)
+        self.runs = configurations_of(preset.resolved_runs(overrides))
         self.selected = 0
         self.edit_all = False  # apply panel edits to every run instead of the selected one
 
@@ -159,7 +169,7 @@ class Draft:
         setting changed alike in every run. What ``--set`` cannot say — one run edited
         alone, runs added, removed or renamed, a setting cleared back to its default — the
         command says it leaves out; report.md's table shows each run's differing settings."""
-        preset_runs = dict(self.preset.resolved_runs())
+        preset_runs = dict(configurations_of(self.preset.resolved_runs()))
         command = ["tui-lab"] if self.source == "custom" else ["tui-lab", "--preset", self.source]
         diffs = [config_diff(preset_runs[n], cfg) for n, cfg in self.runs if n in preset_runs]
         shared = {
