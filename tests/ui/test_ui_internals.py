@@ -46,8 +46,8 @@ def test_the_tab_shows_the_selected_runs_latest_look_and_its_curves():
             layer = last.layers[1]
             assert row[1:4] == [
                 f"{layer.grad_norm:.3g}",
-                f"{layer.update_ratio:.2e}",
-                f"{layer.eff_lr_median:.2e}",
+                f"{layer.update_ratio:.3g}",
+                f"{layer.eff_lr_median:.3g}",
             ]
             grad = plotted(chart(view, "grad"))
             assert grad[0][1] == [e.step for e in looks]

@@ -290,13 +290,15 @@ class CompareScreen(LabView):
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """The Internals tab takes the charts' place (its own charts need the rows), and its
-        run list the focus."""
+        """The Internals tab takes the charts' place (its own charts need the rows) and its
+        run list the focus; back on the Runs tab, the runs table has it again."""
         internals = event.pane.id == "tab-internals"
         self.set_class(internals, "-internals")
         if internals:
             self.query_one("#internals-runs").focus()
             self.redraw()
+        elif event.pane.id == "tab-runs":
+            self.query_one(RunsTable).focus()
 
     def action_toggle_seeds(self) -> None:
         self.model.every_seed = not self.model.every_seed

@@ -89,7 +89,7 @@ def panels(run: RunHistory, layer: str | None, max_points: int) -> list[Panel]:
         ),
         log_scaled(
             "eff",
-            f"Step |Δθ|/|g| · {layer or '—'} · median, p10–p90",
+            f"|Δθ|/|g| · {layer or '—'} · median, p10–p90",
             [
                 _curve("p10", eff("eff_lr_p10"), max_points, "spread"),
                 _curve("p90", eff("eff_lr_p90"), max_points, "spread"),
@@ -121,7 +121,7 @@ def panels(run: RunHistory, layer: str | None, max_points: int) -> list[Panel]:
         out.append(
             log_scaled(
                 "bias",
-                "Bias corrections 1/(1−β1ᵗ), 1/(1−β2ᵗ) dim",
+                "Adam 1/(1−β1ᵗ), 1/(1−β2ᵗ) dim",
                 [
                     _curve("1/(1−β2ᵗ)", of(lambda e: e.bias_correction2), max_points, "spread"),
                     _curve("1/(1−β1ᵗ)", of(lambda e: e.bias_correction1), max_points),
@@ -137,10 +137,10 @@ def layer_rows(run: RunHistory) -> list[tuple[str, ...]]:
     if not run.internals:
         return []
     last = run.internals[-1]
-    rows = [(ALL_LAYERS, f"{last.grad_norm:.3g}", f"{last.update_ratio:.2e}", "—", "—")]
+    rows = [(ALL_LAYERS, f"{last.grad_norm:.3g}", f"{last.update_ratio:.3g}", "—", "—")]
     for x in last.layers:
-        median, spread = f"{x.eff_lr_median:.2e}", f"{x.eff_lr_p10:.2e} – {x.eff_lr_p90:.2e}"
-        rows.append((x.layer, f"{x.grad_norm:.3g}", f"{x.update_ratio:.2e}", median, spread))
+        median, spread = f"{x.eff_lr_median:.3g}", f"{x.eff_lr_p10:.3g} – {x.eff_lr_p90:.3g}"
+        rows.append((x.layer, f"{x.grad_norm:.3g}", f"{x.update_ratio:.3g}", median, spread))
     return rows
 
 
@@ -160,7 +160,7 @@ def summary(run: RunHistory) -> str:
     if run.internals:
         last = run.internals[-1]
         parts.append(f"step {last.step}: ‖g‖ {last.grad_norm:.3g}")
-        parts.append(f"‖Δθ‖/‖θ‖ {last.update_ratio:.2e}")
+        parts.append(f"‖Δθ‖/‖θ‖ {last.update_ratio:.3g}")
         if last.momentum_norm is not None:
             parts.append(f"‖m‖ {last.momentum_norm:.3g}")
         if last.bias_correction1 is not None and last.bias_correction2 is not None:

@@ -77,9 +77,11 @@ def configuration_row(config: Configuration, target: float | None) -> list[Text 
     it, and how many never did."""
     results = [r.result for r in config.runs if r.result is not None]
     reached = [r.epochs_to_target for r in results if r.epochs_to_target is not None]
-    to_target = ci(interval_of([float(e) for e in reached]), ".1f") if reached else "—"
-    if target is not None and len(reached) < len(results):
-        to_target = f"{to_target}, {len(results) - len(reached)} never"
+    to_target = ci(interval_of([float(e) for e in reached]), ".1f")
+    if not reached:
+        to_target = "—" if target is None else f"never ({target:.0%})"
+    elif len(reached) < len(results):
+        to_target += f", {len(results) - len(reached)} never"
     diverged = sum(r.diverged_at is not None for r in results)
     return [
         configuration_label(config),
