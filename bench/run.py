@@ -14,6 +14,7 @@ import memory
 import throughput
 import time_to_accuracy
 import torch
+import whole_process
 from common import machine
 
 SECTIONS = {
@@ -26,6 +27,7 @@ SECTIONS = {
     ],
     "memory": memory.rows,
     "many_runs": many_runs.rows,
+    "whole_process": whole_process.rows,
 }
 
 

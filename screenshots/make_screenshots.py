@@ -1,7 +1,8 @@
-"""Write SVG screenshots of the real app: the Lab before launch, a comparison mid-training, the
-results table, the 2-D toy problem, a finished search and the sweep analysis of grid against
-random search; and two figures an export writes (matplotlib): the comparison's loss and the
-searches' optimization history.
+"""Write SVG screenshots of the real app: the Lab before launch, a comparison mid-training, its
+Internals tab, the same comparison over three seeds (means between 95% bands), the results
+table, the 2-D toy problem and the toy edited live, a finished search and the sweep analysis
+of grid against random search; and two figures an export writes (matplotlib): the
+comparison's loss and the searches' optimization history.
 
 The comparison is trained for real first (the ``adam_vs_sgd`` preset on the synthetic dataset,
 fixed seeds) and its event stream recorded; the app is then fed the first half of those events
@@ -39,9 +40,12 @@ QUICK = {
     "model.hidden": 64,
     "training.epochs": 4,
     "training.log_every": 5,
+    "training.internals_every": 5,
+    "training.sharpness_every": 20,
     "training.device": "cpu",
     "training.precision": "fp32",
 }
+SEEDS = 3
 
 
 SEARCH_QUICK = {
@@ -106,9 +110,9 @@ def write_figures(out: Path, events: list[Event], search: ExperimentConfig, foun
             print(out / f"figure_{stem}.svg")
 
 
-def record_comparison(cfg: ExperimentConfig) -> list[Event]:
+def record_comparison(cfg: ExperimentConfig, overrides: dict) -> list[Event]:
     events: list[Event] = []
-    Comparison(cfg, QUICK, [events.append]).run()
+    Comparison(cfg, overrides, [events.append]).run()
     return events
 
 
@@ -138,11 +142,20 @@ def replay(events: list[Event], table: str):
 
 
 async def toy_setup(app: LabApp, pilot) -> None:
-    toy = app.model.draft.preset.toy2d
-    assert toy is not None
-    show_walked(app, toy)
+    show_walked(app, app.model.draft.preset)
     await pilot.pause()
-    app.screen.redraw()
+    await app.screen.redraw()
+
+
+async def live_toy_setup(app: LabApp, pilot) -> None:
+    """Momentum's η raised past its bound along x2: the path diverges and says why."""
+    session = show_walked(app, app.model.draft.preset)
+    session.selected = 1
+    session.set_hyperparameter(1, "lr", 0.9)
+    app.walk_toy(session)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.screen.redraw()
 
 
 async def optimizer_tab(app: LabApp, pilot) -> None:
@@ -152,18 +165,23 @@ async def optimizer_tab(app: LabApp, pilot) -> None:
 async def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     preset = load_preset("adam_vs_sgd")
-    events = record_comparison(preset)
+    events = record_comparison(preset, QUICK)
     await shoot(LabApp(preset, {}), "lab", out, optimizer_tab)
     await shoot(
         LabApp(preset, QUICK), "compare_mid_training", out, replay(first_half(events), "tab-runs")
     )
+    await shoot(LabApp(preset, QUICK), "internals", out, replay(events, "tab-internals"))
     await shoot(LabApp(preset, QUICK), "results", out, replay(events, "tab-results"))
+    seeded = {**QUICK, "training.seeds": SEEDS}
+    seeded_events = record_comparison(preset, seeded)
+    await shoot(LabApp(preset, seeded), "compare_seeds", out, replay(seeded_events, "tab-results"))
     toy = (
         load_preset("toy_2d")
         if "toy_2d" in preset_files()
         else ExperimentConfig(name="toy_2d", toy2d=Toy2DConfig(function="lecture"))
     )
     await shoot(LabApp(toy, {}), "toy_2d", out, toy_setup)
+    await shoot(LabApp(toy, {}), "toy_live", out, live_toy_setup)
     bayes = load_preset("bayes_search")
     search_events = record_search(bayes)
     await shoot(LabApp(bayes, SEARCH_QUICK), "search", out, search_replay(bayes, search_events))

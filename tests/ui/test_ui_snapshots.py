@@ -18,9 +18,12 @@ from tui_lab.events import (
     Event,
     ExperimentFinished,
     ImportanceUpdated,
+    InternalsLogged,
+    LayerInternals,
     RunFinished,
     RunStarted,
     RunStatusChanged,
+    SharpnessLogged,
     StepLogged,
     TrialFinished,
     TrialRecord,
@@ -68,17 +71,47 @@ def preset() -> ExperimentConfig:
     )
 
 
-def fake_events(progress: float) -> list[Event]:
-    """A comparison ``progress`` of the way through: smooth deterministic curves per run."""
+def fake_look(name: str, step: int, optimizer: str) -> InternalsLogged:
+    """A look inside ``optimizer`` at ``step``: a shrinking gradient, Adam's bias corrections
+    and a momentum buffer where the rule keeps them."""
+    g = 3.0 / (1 + step / 40)
+    adam = optimizer == "adam"
+    layers = tuple(
+        LayerInternals(layer, g / (k + 1), 1e-3 / (k + 1), 1e-3 * (k + 1), 2e-4, 5e-3 * (k + 1))
+        for k, layer in enumerate(("0 Linear", "2 Linear"))
+    )
+    return InternalsLogged(
+        name,
+        step,
+        g,
+        1.2e-3,
+        None if optimizer == "rmsprop" else 0.5 + step / 400,
+        1 / (1 - 0.9**step) if adam else None,
+        1 / (1 - 0.999**step) if adam else None,
+        layers,
+    )
+
+
+def fake_events(progress: float, runs: dict[str, float] = RUNS, seeds: int = 1) -> list[Event]:
+    """A comparison ``progress`` of the way through: smooth deterministic curves per run, a look
+    inside its optimizer every 25 steps and its sharpness every 50; with ``seeds`` each
+    configuration's runs ``name@seed`` differ by a seed's offset."""
     events: list[Event] = []
     total = STEPS_PER_EPOCH * EPOCHS
     last = int(total * progress)
-    for i, (name, speed) in enumerate(RUNS.items()):
+    named = [
+        (n if seeds == 1 else f"{n}@{s}", speed, s)
+        for n, speed in runs.items()
+        for s in range(seeds)
+    ]
+    for i, (name, speed, seed) in enumerate(named):
+        optimizer = name.split("_")[0].split("@")[0]
+        training = {"target_acc": 0.85, "internals_every": 25, "sharpness_every": 50}
         events.append(
             RunStarted(
                 name,
                 i,
-                {"training": {"target_acc": 0.85}, "data": {"dataset": "fashion_mnist"}},
+                {"training": training, "data": {"dataset": "fashion_mnist"}},
                 STEPS_PER_EPOCH,
                 total,
                 12_730,
@@ -87,16 +120,22 @@ def fake_events(progress: float) -> list[Event]:
             )
         )
         events.append(RunStatusChanged(name, "running"))
-        lr = 1e-3 if i < 2 else 1e-2
+        lr = 1e-3 if optimizer != "sgd" else 1e-2
+        offset = 0.0 if seeds == 1 else 0.06 * (seed - 1) + 0.02 * seed**2
         for step in range(5, last + 1, 5):
             t = step / STEPS_PER_EPOCH
-            loss = 0.3 + 2.0 * math.exp(-t / speed) + 0.05 * math.sin(step)
+            loss = 0.3 + offset + 2.0 * math.exp(-t / speed) + 0.05 * math.sin(step + seed)
             events.append(
                 StepLogged(name, step, t, loss, lr * 0.5 ** math.floor(t), 5000.0, step / 100)
             )
+            if step % 25 == 0:
+                events.append(fake_look(name, step, optimizer))
+            if step % 50 == 0:
+                two_over_lr = 2 / (lr * 0.5 ** math.floor(t))
+                events.append(SharpnessLogged(name, step, 30 + 40 * t + 10 * seed, two_over_lr))
             if step % STEPS_PER_EPOCH == 0:
                 e = step // STEPS_PER_EPOCH
-                val = 0.95 - 0.5 * math.exp(-e / speed)
+                val = 0.95 - 0.5 * math.exp(-e / speed) - offset / 4
                 events.append(
                     EpochEnded(
                         name,
@@ -113,6 +152,7 @@ def fake_events(progress: float) -> list[Event]:
                 )
         if progress >= 1:
             events.append(RunStatusChanged(name, "completed"))
+            spread = 0.0 if seeds == 1 else 0.01 * (seed - 1) - 0.004 * seed**2
             events.append(
                 RunFinished(
                     name,
@@ -120,9 +160,9 @@ def fake_events(progress: float) -> list[Event]:
                     EPOCHS,
                     total,
                     total / 100,
-                    0.94 - 0.01 * i,
-                    0.35 + 0.02 * i,
-                    0.93 - 0.01 * i,
+                    0.94 - 0.01 * i + spread,
+                    0.35 + 0.02 * i - spread,
+                    0.93 - 0.01 * i + spread,
                     2 + i,
                 )
             )
@@ -131,10 +171,10 @@ def fake_events(progress: float) -> list[Event]:
     return events
 
 
-def compare_at(progress: float, table: str = "tab-runs"):
+def compare_at(progress: float, table: str = "tab-runs", seeds: int = 1):
     async def run_before(pilot) -> None:
         app: LabApp = pilot.app
-        show_recorded(app, fake_events(progress))
+        show_recorded(app, fake_events(progress, seeds=seeds))
         await pilot.pause()
         app.screen.query_one("#tables").active = table
         await pilot.pause()
@@ -177,6 +217,20 @@ def test_expectations_tab(snap_compare):
     assert snap_compare(
         app, terminal_size=(120, 40), run_before=compare_at(1.0, "tab-expectations")
     )
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_internals_tab(snap_compare, size):
+    """Adam's looks inside its optimizer and its sharpness against 2/η, mid-training."""
+    app = lab_app(preset(), OVERRIDES)
+    assert snap_compare(app, terminal_size=size, run_before=compare_at(0.6, "tab-internals"))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_compare_over_seeds(snap_compare, size):
+    """Three configurations × three seeds: means between 95% bands, mean ± CI in the table."""
+    app = lab_app(preset(), {**OVERRIDES, "training.seeds": 3})
+    assert snap_compare(app, terminal_size=size, run_before=compare_at(0.6, seeds=3))
 
 
 def test_system_tab_with_a_gpu(snap_compare):

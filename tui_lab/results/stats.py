@@ -9,6 +9,7 @@ when it is wholly on the other, and *undecided* otherwise (results/checks.py).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Interval:
         return f"{e:{fmt}}{unit} [{lo:{fmt}}, {hi:{fmt}}]"
 
 
+@functools.cache  # the Compare view's bands ask for the same few quantiles at every point
 def _t(df: float) -> float:
     from scipy import stats  # 0.65 s to import: only once seeds are compared
 

@@ -28,6 +28,7 @@ class LabModel:
     toy: ToySession | None = None  # the toy view's problem, edited live
     x_axis: XAxis = "step"
     smooth: bool = False
+    every_seed: bool = False  # over seeds, the charts draw every seed, not the mean ± band
     last_export: Path | None = None
     figures: str = "svg"  # what the export key draws (--figures)
     system: SystemMonitor = field(default_factory=SystemMonitor)  # the Compare view's system pane

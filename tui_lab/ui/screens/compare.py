@@ -1,5 +1,7 @@
-"""The Compare view: live charts of every run overlaid, the runs table and, as runs finish, the
-results table and the preset's expectations. It redraws on a clock (a few Hz), not per event."""
+"""The Compare view: live charts of every run overlaid (over seeds, each configuration's mean
+and band), the runs table and, as runs finish, the results table and the preset's
+expectations; the Internals tab looks inside one run's optimizer. It redraws on a clock (a few
+Hz), not per event."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from tui_lab.training.run import Run
 from tui_lab.ui.screens.view import LabView
 from tui_lab.ui.sessions.comparison import ShownComparison
 from tui_lab.ui.state.comparison import METRICS
-from tui_lab.ui.widgets.charts import MetricChart, RunsLegend, legend_text
+from tui_lab.ui.state.seeds import has_seeds
+from tui_lab.ui.widgets.charts import MetricChart, RunsLegend, legend_entries, legend_text
+from tui_lab.ui.widgets.internals_view import InternalsView
 from tui_lab.ui.widgets.results import ExpectationsView, ResultsTable, subset_note
 from tui_lab.ui.widgets.runs_table import RunsTable
 from tui_lab.ui.widgets.system_pane import SystemDetails, SystemLine
@@ -85,8 +89,16 @@ class CompareScreen(LabView):
             "t",
             "toggle_table",
             "Tables",
-            tooltip="Runs → results → expectations → system",
+            tooltip="Runs → results → expectations → internals → system",
             id="toggle-table",
+        ),
+        Binding(
+            "a",
+            "toggle_seeds",
+            "Seeds",
+            tooltip="Over seeds: each configuration's mean ± band, or every seed's curve",
+            show=False,
+            id="toggle-seeds",
         ),
         Binding(
             "c",
@@ -121,6 +133,8 @@ class CompareScreen(LabView):
                 yield ResultsTable(id="results-table")
             with TabPane("Expectations", id="tab-expectations"), VerticalScroll():
                 yield ExpectationsView(id="expectations")
+            with TabPane("Internals", id="tab-internals"):
+                yield InternalsView(id="internals")
             with TabPane("System", id="tab-system"), VerticalScroll():
                 yield SystemDetails(id="system-details")
         yield Footer(compact=True)
@@ -149,8 +163,12 @@ class CompareScreen(LabView):
             keys = " · c: next · z: zoom" if selected else ""
             chart.border_title = f"{METRICS[chart.metric].title}{where}{keys}"
             zoomed = self.maximized is chart and self.comparison is not None
-            runs = self.comparison.state.runs.values() if zoomed else []
-            chart.border_subtitle = legend_text([(r.index, r.name) for r in runs]).markup
+            names, note = (
+                legend_entries(self.comparison.state, self.model.every_seed)
+                if zoomed and self.comparison is not None
+                else ([], "")
+            )
+            chart.border_subtitle = legend_text(names, note).markup
 
     def action_next_chart(self) -> None:
         charts = list(self.query(MetricChart))
@@ -186,10 +204,13 @@ class CompareScreen(LabView):
             )
             return
         state = comparison.state
-        self.query_one(RunsLegend).show([(r.index, r.name) for r in state.runs.values()])
+        self.query_one(RunsLegend).show(*legend_entries(state, model.every_seed))
         for chart in self.query(MetricChart):
-            chart.update_from(state, model.x_axis, model.smooth)
-        self.query_one(RunsTable).show(state, comparison.shown_status)
+            chart.update_from(state, model.x_axis, model.smooth, model.every_seed)
+        runs_table = self.query_one(RunsTable)
+        runs_table.show(state, comparison.shown_status)
+        if self.query_one(TabbedContent).active == "tab-internals":
+            self.query_one(InternalsView).show(state, runs_table.selected_run)
         self.query_one(ResultsTable).show(state)
         expectations = comparison.expectations
         self.query_one(ExpectationsView).show(comparison.expect, expectations, subset_note(state))
@@ -207,6 +228,8 @@ class CompareScreen(LabView):
             )
         smooth = "on" if model.smooth else "off"
         options = f"x: {model.x_axis} (x) · smoothing: {smooth} (m)"
+        if has_seeds(state):
+            options += f" · {'every seed' if model.every_seed else 'mean ± band'} (a)"
         note = f" · {escape(comparison.note)}" if comparison.note else ""
         self.show_status(f"[b]{escape(comparison.title)}[/b]{note}  {summary}   {options}")
 
@@ -218,30 +241,33 @@ class CompareScreen(LabView):
 
     # ------------------------------------------------------------------ run controls
 
-    def _selected(self) -> Run | None:
-        name = self.query_one(RunsTable).selected_run
-        if self.comparison is None or name is None:
-            return None
-        run = self.comparison.run_named(name)
-        if run is None:
-            self.notify(f"{name} is a past run (read-only).", timeout=3)
-        return run
+    def _selected(self) -> list[Run]:
+        """The run selected in the runs table, or every seed of the selected configuration."""
+        names = self.query_one(RunsTable).selected_runs
+        if self.comparison is None or not names:
+            return []
+        runs = [run for name in names if (run := self.comparison.run_named(name)) is not None]
+        if not runs:
+            self.notify(f"{names[0]} is a past run (read-only).", timeout=3)
+        return runs
 
     def action_toggle_pause_run(self) -> None:
-        run = self._selected()
-        if run is None or run.done:
+        runs = [run for run in self._selected() if not run.done]
+        if not runs:
             return
-        if run.paused:
-            run.resume()
-        else:
-            run.pause()
-        self.notify(f"{run.name}: {'pausing' if run.paused else 'resuming'}", timeout=2)
+        pause = any(not run.paused for run in runs)
+        for run in runs:
+            run.pause() if pause else run.resume()
+        names = ", ".join(run.name for run in runs)
+        self.notify(f"{names}: {'pausing' if pause else 'resuming'}", timeout=2)
 
     def action_stop_run(self) -> None:
-        run = self._selected()
-        if run is not None and not run.done:
+        runs = [run for run in self._selected() if not run.done]
+        for run in runs:
             run.stop()
-            self.notify(f"{run.name}: stopping after the current step", timeout=2)
+        if runs:
+            names = ", ".join(run.name for run in runs)
+            self.notify(f"{names}: stopping after the current step", timeout=2)
 
     def action_toggle_pause_all(self) -> None:
         if self.comparison is None:
@@ -260,5 +286,22 @@ class CompareScreen(LabView):
 
     def action_toggle_table(self) -> None:
         tabs = self.query_one(TabbedContent)
-        order = ["tab-runs", "tab-results", "tab-expectations", "tab-system"]
+        order = ["tab-runs", "tab-results", "tab-expectations", "tab-internals", "tab-system"]
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The Internals tab takes the charts' place (its own charts need the rows) and its
+        run list the focus; back on the Runs tab, the runs table has it again."""
+        internals = event.pane.id == "tab-internals"
+        self.set_class(internals, "-internals")
+        if internals:
+            self.query_one("#internals-runs").focus()
+            self.redraw()
+        elif event.pane.id == "tab-runs":
+            self.query_one(RunsTable).focus()
+
+    def action_toggle_seeds(self) -> None:
+        self.model.every_seed = not self.model.every_seed
+        shown = "every seed" if self.model.every_seed else "each configuration's mean ± band"
+        self.notify(f"Charts: {shown}", timeout=2)
+        self.redraw()

@@ -179,18 +179,29 @@ def downsample(
     return [xs[i] for i in keep], [ys[i] for i in keep]
 
 
-def series(
-    run: RunHistory, metric: str, x_axis: XAxis, smooth: bool, max_points: int
-) -> tuple[list[float], list[float]]:
-    """The (x, y) points a chart draws for one run: finite values only, smoothed if asked."""
+def points(
+    run: RunHistory, metric: str, x_axis: XAxis, smooth: bool
+) -> tuple[list[int], list[float], list[float]]:
+    """Every (step, x, y) of one run's curve: finite values only, smoothed if asked. The step
+    says which points of two seeds of a configuration belong together (state/seeds.py)."""
     spec = METRICS[metric]
+    steps: list[int] = []
     xs: list[float] = []
     ys: list[float] = []
     for event in getattr(run, spec.source):
         value = spec.value(event)
         if value is not None and math.isfinite(value):
+            steps.append(event.step)
             xs.append(float(getattr(event, x_axis)))
             ys.append(value)
     if smooth and spec.smoothable:
         ys = ema(ys)
+    return steps, xs, ys
+
+
+def series(
+    run: RunHistory, metric: str, x_axis: XAxis, smooth: bool, max_points: int
+) -> tuple[list[float], list[float]]:
+    """The (x, y) points a chart draws for one run, downsampled."""
+    _, xs, ys = points(run, metric, x_axis, smooth)
     return downsample(xs, ys, max_points)

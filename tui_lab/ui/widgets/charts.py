@@ -16,11 +16,14 @@ from textual_plotext import PlotextPlot
 
 from tui_lab.results.palette import run_color
 from tui_lab.ui.state.comparison import METRICS, ComparisonState, RunHistory, XAxis, series
+from tui_lab.ui.state.seeds import band, band_kind, configurations, has_seeds
 
 # the frame every chart of the lab sits in (the charts' own DEFAULT_CSS use it)
 CHART_FRAME = "height: 1fr; min-height: 8; border: round $primary 40%;"
 # without colour (NO_COLOR) runs are told apart by their marker
 RUN_MARKERS = ("•", "+", "x", "*", "o", "#", "@", "%")
+BAND_MARKER = "·"  # a band's edges without colour
+DIM_TOWARD, DIM_WEIGHT = 60, 0.5  # a band's edges: the run's colour halfway to a dark grey
 
 
 def run_style(index: int) -> str:
@@ -32,21 +35,46 @@ def run_marker(index: int) -> str:
     return RUN_MARKERS[index % len(RUN_MARKERS)] if os.environ.get("NO_COLOR") else "braille"
 
 
+def band_color(index: int) -> tuple[int, int, int]:
+    """A band's edges: the configuration's colour, dimmed (its mean line is drawn over them)."""
+    r, g, b = (round(DIM_WEIGHT * c + (1 - DIM_WEIGHT) * DIM_TOWARD) for c in run_color(index))
+    return r, g, b
+
+
+def band_marker() -> str:
+    return BAND_MARKER if os.environ.get("NO_COLOR") else "braille"
+
+
 def legend_mark(index: int) -> str:
     """How run ``index`` looks in a chart: its marker without colour, else a line."""
     marker = run_marker(index)
     return "━" if marker == "braille" else marker
 
 
-def run_name(run: RunHistory) -> Text:
-    """A run's name in its colour after its mark: the tables are the charts' legend."""
-    return Text.assemble((legend_mark(run.index), run_style(run.index)), " ", (run.name, "bold"))
+def run_name(run: RunHistory, index: int | None = None, indent: str = "") -> Text:
+    """A run's name after its mark in its colour (``index``: its configuration's, over seeds):
+    the tables are the charts' legend."""
+    i = run.index if index is None else index
+    return Text.assemble(indent, (legend_mark(i), run_style(i)), " ", (run.name, "bold"))
 
 
-def legend_text(names: list[tuple[int, str]]) -> Text:
-    """Each run's mark in its colour, then its name: ``names`` are (colour index, name)."""
+def legend_text(names: list[tuple[int, str]], note: str = "") -> Text:
+    """Each run's mark in its colour, then its name: ``names`` are (colour index, name); then
+    ``note`` (what the bands are)."""
     parts = [Text.assemble((legend_mark(i), f"bold {run_style(i)}"), " ", n) for i, n in names]
+    if note:
+        parts.append(Text(note, style="dim"))
     return Text("   ").join(parts)
+
+
+def legend_entries(state: ComparisonState, every_seed: bool) -> tuple[list[tuple[int, str]], str]:
+    """What the legend lists: each run, or over seeds each configuration with its count of
+    seeds and what the band is (or that every seed is drawn); and the key that switches."""
+    if not has_seeds(state):
+        return [(r.index, r.name) for r in state.runs.values()], ""
+    names = [(c.index, f"{c.name} × {c.seeds} seeds") for c in configurations(state)]
+    shown = "every seed" if every_seed else f"mean, {band_kind(state)}"
+    return names, f"{shown} (a: {'mean ± band' if every_seed else 'every seed'})"
 
 
 class RunsLegend(Static):
@@ -57,12 +85,9 @@ class RunsLegend(Static):
     RunsLegend { height: auto; max-height: 2; padding: 0 1; }
     """
 
-    def show(self, names: list[tuple[int, str]]) -> None:
-        """``names``: (colour index, name) of each run drawn."""
-        parts = [
-            Text.assemble((legend_mark(i), f"bold {run_style(i)}"), " ", name) for i, name in names
-        ]
-        text = Text("   ").join(parts)
+    def show(self, names: list[tuple[int, str]], note: str = "") -> None:
+        """``names``: (colour index, name) of each curve drawn; ``note``: what the bands are."""
+        text = legend_text(names, note)
         if text.plain != getattr(self, "_plain", None):
             self._plain = text.plain
             self.update(text)
@@ -85,11 +110,15 @@ class MetricChart(PlotextPlot):
         self.border_title = METRICS[metric].title
         self._drawn: tuple | None = None
 
-    def update_from(self, state: ComparisonState, x_axis: XAxis, smooth: bool) -> bool:
-        """Rebuild the plot if anything it shows changed; returns whether it redrew."""
+    def update_from(
+        self, state: ComparisonState, x_axis: XAxis, smooth: bool, every_seed: bool = False
+    ) -> bool:
+        """Rebuild the plot if anything it shows changed; returns whether it redrew. Over seeds
+        each configuration is its mean between its band's edges, or (``every_seed``) each seed
+        in its configuration's colour."""
         source = METRICS[self.metric].source
         points = tuple(len(getattr(run, source)) for run in state.runs.values())
-        key = (id(state), points, x_axis, smooth, self.size.width, self.size.height)
+        key = (id(state), points, x_axis, smooth, every_seed, self.size.width, self.size.height)
         if key == self._drawn or not self.is_on_screen or self.size.width < 10:
             return False
         self._drawn = key
@@ -97,10 +126,22 @@ class MetricChart(PlotextPlot):
         plt.clear_figure()
         plt.xlabel(x_axis)
         max_points = max(20, 2 * self.size.width)
-        for run in state.runs.values():
-            xs, ys = series(run, self.metric, x_axis, smooth, max_points)
-            if xs:
-                plt.plot(xs, ys, color=run_color(run.index), marker=run_marker(run.index))
+        if has_seeds(state) and not every_seed:
+            for config in configurations(state):
+                b = band(config, self.metric, x_axis, smooth, max_points)
+                if b.xs and config.seeds > 1:
+                    for edge in (b.lows, b.highs):
+                        plt.plot(b.xs, edge, color=band_color(config.index), marker=band_marker())
+                if b.xs:
+                    i = config.index
+                    plt.plot(b.xs, b.means, color=run_color(i), marker=run_marker(i))
+        else:
+            for config in configurations(state):
+                i = config.index
+                for run in config.runs:
+                    xs, ys = series(run, self.metric, x_axis, smooth, max_points)
+                    if xs:
+                        plt.plot(xs, ys, color=run_color(i), marker=run_marker(i))
         self.refresh()
         return True
 

@@ -1,15 +1,27 @@
-"""The results table (one row per finished run, from its ``RunFinished`` event) and the
-preset's expectations: what the comparison should show, then whether it did."""
+"""The results table (one row per finished run, from its ``RunFinished`` event; over seeds each
+configuration's mean ± 95% CI above its seeds' rows) and the preset's expectations: what the
+comparison should show, then whether it did."""
 
 from __future__ import annotations
+
+import math
 
 from rich.markup import escape
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory
+from tui_lab.ui.state.seeds import Configuration, configurations, has_seeds, interval_of
+from tui_lab.ui.state.seeds import interval_text as ci
 from tui_lab.ui.widgets.charts import run_name
-from tui_lab.ui.widgets.runs_table import STATUS_STYLES, duration
+from tui_lab.ui.widgets.runs_table import (
+    CONFIGURATION_ROW,
+    SEED_INDENT,
+    STATUS_STYLES,
+    configuration_label,
+    duration,
+    statuses_text,
+)
 
 COLUMNS = (
     "run",
@@ -30,11 +42,14 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f}%"
 
 
-def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
+def result_row(
+    run: RunHistory, target: float | None, index: int | None = None, indent: str = ""
+) -> list[Text | str]:
+    """A run's row (a seed's: in its configuration's colour ``index``, indented under it)."""
     r = run.result
     if r is None:  # the experiment failed before this run started
         return [
-            run_name(run),
+            run_name(run, index, indent),
             Text(run.status, style=STATUS_STYLES.get(run.status, "")),
             *["—"] * (len(COLUMNS) - 3),
             run.error or "",
@@ -43,7 +58,7 @@ def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
     if target is not None and r.epochs_to_target is None and r.best_val_acc is not None:
         to_target = f"never ({target:.0%})"
     return [
-        run_name(run),
+        run_name(run, index, indent),
         Text(r.status, style=STATUS_STYLES.get(r.status, "")),
         _pct(r.test_acc),
         "—" if r.test_loss is None else f"{r.test_loss:.4f}",
@@ -57,8 +72,39 @@ def result_row(run: RunHistory, target: float | None) -> list[Text | str]:
     ]
 
 
+def configuration_row(config: Configuration, target: float | None) -> list[Text | str]:
+    """Mean ± 95% CI over the seeds that finished; epochs to target over those that reached
+    it, and how many never did."""
+    results = [r.result for r in config.runs if r.result is not None]
+    reached = [r.epochs_to_target for r in results if r.epochs_to_target is not None]
+    to_target = ci(interval_of([float(e) for e in reached]), ".1f")
+    if not reached:
+        to_target = "—" if target is None else f"never ({target:.0%})"
+    elif len(reached) < len(results):
+        to_target += f", {len(results) - len(reached)} never"
+    diverged = sum(r.diverged_at is not None for r in results)
+    return [
+        configuration_label(config),
+        statuses_text([r.status for r in results]),
+        ci(interval_of([r.test_acc for r in results]), ".2f", 100, "%"),
+        ci(interval_of([r.test_loss for r in results]), ".3f"),
+        ci(interval_of([r.best_val_acc for r in results]), ".2f", 100, "%"),
+        to_target,
+        str(max(r.epochs for r in results)),
+        str(max(r.steps for r in results)),
+        duration(math.fsum(r.seconds for r in results) / len(results)),
+        f"{diverged} of {len(results)} seeds" if diverged else "—",
+        "",
+    ]
+
+
+def _target(run: RunHistory) -> float | None:
+    return run.started.config["training"]["target_acc"] if run.started else None
+
+
 class ResultsTable(DataTable):
-    """Rows appear as runs finish, in run order."""
+    """Rows appear as runs finish, in run order; over seeds a configuration's row (keyed
+    ``CONFIGURATION_ROW``) appears with its first finished seed."""
 
     DEFAULT_CSS = """
     ResultsTable {
@@ -80,10 +126,16 @@ class ResultsTable(DataTable):
             return
         self._shown = key
         self.clear()
-        for run in state.runs.values():
-            if run.result is not None or run.error is not None:
-                target = run.started.config["training"]["target_acc"] if run.started else None
-                self.add_row(*result_row(run, target), key=run.name)
+        seeded = has_seeds(state)
+        for config in configurations(state):
+            shown = [r for r in config.runs if r.result is not None or r.error is not None]
+            finished = [r for r in shown if r.result is not None]
+            if seeded and finished:
+                key = CONFIGURATION_ROW.format(config.name)
+                self.add_row(*configuration_row(config, _target(finished[0])), key=key)
+            for run in shown:
+                index, indent = (config.index, SEED_INDENT) if seeded else (None, "")
+                self.add_row(*result_row(run, _target(run), index, indent), key=run.name)
 
 
 MARKS = {
