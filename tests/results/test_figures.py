@@ -85,17 +85,20 @@ def test_runs_repeated_with_other_seeds_are_drawn_as_a_mean_with_a_band():
     groups = {"adam": ["adam/0", "adam/1"], "sgd": ["sgd/0", "sgd/1"]}
     mx, bands = mean_band(lines[:2])
     assert (mx, [b.estimate for b in bands]) == (xs, [2.0, 1.0, 0.5])
-    t_975_1df = 12.706204736174698  # two seeds: one degree of freedom
-    sds = [math.sqrt(2), math.sqrt(2) / 2, math.sqrt(2) / 4]
-    expected = [t_975_1df * sd / math.sqrt(2) for sd in sds]
-    assert [b.half_width for b in bands] == pytest.approx(expected, rel=1e-6)
+    assert [(b.low, b.high) for b in bands] == [(1.0, 3.0), (0.5, 1.5), (0.25, 0.75)]  # min–max
+    third = Line("adam/2", 5, xs, [2.0, 1.0, 0.5])
+    _, three = mean_band([*lines[:2], third])
+    t_975_2df = 4.302652729911275  # three seeds: the t-based 95% interval of the mean
+    sds = [1.0, 0.5, 0.25]
+    expected = [t_975_2df * sd / math.sqrt(3) for sd in sds]
+    assert [b.half_width for b in three] == pytest.approx(expected, rel=1e-6)
     _, (ax,) = new_figure()
     draw_lines(ax, lines, groups)
     labels = [ln.get_label() for ln in ax.get_lines()]
     assert labels == [
         "alone",
-        "adam (mean, 95% CI over 2 seeds)",
-        "sgd (mean, 95% CI over 2 seeds)",
+        "adam (mean, min–max over 2 seeds)",
+        "sgd (mean, min–max over 2 seeds)",
     ]
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2

@@ -6,7 +6,7 @@ Only matplotlib's object API is used (``Figure``, no pyplot): nothing global, no
 each thread draws its own figures. Every kind of job draws with the pieces here
 (``new_figure``, ``save_figure``, ``draw_lines``); a comparison's figures are
 ``comparison_figures``; runs that repeat one configuration with other seeds (``seed_groups``)
-are drawn as their mean with its t-based 95% confidence band.
+are drawn as their mean with a band: its t-based 95% interval (min–max for two seeds).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from tui_lab.results.files import atomic_path
 from tui_lab.results.palette import run_hex
 from tui_lab.results.report import FigureFile, downsample
-from tui_lab.results.stats import Interval, mean_interval
+from tui_lab.results.stats import Interval, band
 
 FIGURES_DIR = "figures"
 DPI = 130
@@ -72,13 +72,17 @@ def save_figure(fig: Figure, out_dir: Path, stem: str, fmt: str, title: str) -> 
 
 
 def mean_band(lines: list[Line]) -> tuple[list[float], list[Interval]]:
-    """x, and the mean with its 95% interval over the lines at each x any of them reached."""
+    """x, and the mean with its band (stats.band) over the lines at each x any reached."""
     at: dict[float, list[float]] = {}
     for ln in lines:
         for x, y in zip(ln.xs, ln.ys, strict=True):
             at.setdefault(x, []).append(y)
     xs = sorted(at)
-    return xs, [mean_interval(at[x]) for x in xs]
+    return xs, [band(at[x]) for x in xs]
+
+
+def band_name(seeds: int) -> str:
+    return "min–max" if seeds == 2 else "95% CI"
 
 
 def draw_lines(
@@ -103,7 +107,7 @@ def draw_lines(
             continue
         xs, bands = mean_band(mine)
         color = run_hex(mine[0].index)
-        name = f"{title} (mean, 95% CI over {len(mine)} seeds)" if label else None
+        name = f"{title} (mean, {band_name(len(mine))} over {len(mine)} seeds)" if label else None
         ax.plot(xs, [b.estimate for b in bands], color=color, label=name, **style)
         lows, highs = [b.low for b in bands], [b.high for b in bands]
         ax.fill_between(xs, lows, highs, color=color, alpha=BAND_ALPHA, linewidth=0)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from tui_lab.config import configuration_of
 from tui_lab.results.stats import Interval, mean_interval
+from tui_lab.results.stats import band as stats_band
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory, XAxis, downsample, points
 
 CI_BAND = "band: 95% CI of the mean (t)"
@@ -70,15 +71,6 @@ def band_kind(state: ComparisonState) -> str:
     return MIN_MAX_BAND if fewest == 2 else CI_BAND
 
 
-def spread(values: list[float]) -> tuple[float, float, float]:
-    """(mean, low, high) of one step's values over the seeds: the 95% interval of the mean,
-    or min–max of two seeds."""
-    if len(values) == 2:
-        return math.fsum(values) / 2, min(values), max(values)
-    interval = mean_interval(values)
-    return interval.estimate, interval.low, interval.high
-
-
 def band(config: Configuration, metric: str, x_axis: XAxis, smooth: bool, max_points: int) -> Band:
     """The mean and band of ``metric`` over the configuration's seeds at each step any of them
     logged (a seed behind the others leaves the latest steps to the seeds ahead of it)."""
@@ -91,12 +83,12 @@ def band(config: Configuration, metric: str, x_axis: XAxis, smooth: bool, max_po
     steps = sorted(at)
     xs = [math.fsum(at[s][0]) / len(at[s][0]) for s in steps]
     _, kept = downsample(xs, list(range(len(steps))), max_points)
-    spreads = [spread(at[steps[int(i)]][1]) for i in kept]
+    bands = [stats_band(at[steps[int(i)]][1]) for i in kept]
     return Band(
         [xs[int(i)] for i in kept],
-        [m for m, _, _ in spreads],
-        [lo for _, lo, _ in spreads],
-        [hi for _, _, hi in spreads],
+        [b.estimate for b in bands],
+        [b.low for b in bands],
+        [b.high for b in bands],
     )
 
 
