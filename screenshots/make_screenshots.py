@@ -19,6 +19,7 @@ import asyncio
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from tui_lab.config import ExperimentConfig, Toy2DConfig
@@ -33,6 +34,7 @@ from tui_lab.ui.app import LabApp
 from tui_lab.ui.replay import show_recorded, show_trials, show_walked
 
 SIZE = (120, 40)
+SMALL = (80, 24)
 QUICK = {
     "data.dataset": "synthetic",
     "data.synthetic_size": 3000,
@@ -121,13 +123,16 @@ def first_half(events: list[Event]) -> list[Event]:
     return events[: steps[len(steps) // 2] + 1]
 
 
-async def shoot(app: LabApp, name: str, out: Path, setup) -> None:
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await setup(app, pilot)
-        await pilot.pause()
-        app.save_screenshot(f"{name}.svg", str(out))
-    print(out / f"{name}.svg")
+async def shoot(make_app: Callable[[], LabApp], name: str, out: Path, setup) -> None:
+    """``name.svg`` at 120×40 and ``name_80x24.svg`` at 80×24, each from a fresh app."""
+    for size, file in ((SIZE, f"{name}.svg"), (SMALL, f"{name}_80x24.svg")):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await setup(app, pilot)
+            await pilot.pause()
+            app.save_screenshot(file, str(out))
+        print(out / file)
 
 
 def replay(events: list[Event], table: str):
@@ -166,25 +171,32 @@ async def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     preset = load_preset("adam_vs_sgd")
     events = record_comparison(preset, QUICK)
-    await shoot(LabApp(preset, {}), "lab", out, optimizer_tab)
+    await shoot(lambda: LabApp(preset, {}), "lab", out, optimizer_tab)
     await shoot(
-        LabApp(preset, QUICK), "compare_mid_training", out, replay(first_half(events), "tab-runs")
+        lambda: LabApp(preset, QUICK),
+        "compare_mid_training",
+        out,
+        replay(first_half(events), "tab-runs"),
     )
-    await shoot(LabApp(preset, QUICK), "internals", out, replay(events, "tab-internals"))
-    await shoot(LabApp(preset, QUICK), "results", out, replay(events, "tab-results"))
+    await shoot(lambda: LabApp(preset, QUICK), "internals", out, replay(events, "tab-internals"))
+    await shoot(lambda: LabApp(preset, QUICK), "results", out, replay(events, "tab-results"))
     seeded = {**QUICK, "training.seeds": SEEDS}
     seeded_events = record_comparison(preset, seeded)
-    await shoot(LabApp(preset, seeded), "compare_seeds", out, replay(seeded_events, "tab-results"))
+    await shoot(
+        lambda: LabApp(preset, seeded), "compare_seeds", out, replay(seeded_events, "tab-results")
+    )
     toy = (
         load_preset("toy_2d")
         if "toy_2d" in preset_files()
         else ExperimentConfig(name="toy_2d", toy2d=Toy2DConfig(function="lecture"))
     )
-    await shoot(LabApp(toy, {}), "toy_2d", out, toy_setup)
-    await shoot(LabApp(toy, {}), "toy_live", out, live_toy_setup)
+    await shoot(lambda: LabApp(toy, {}), "toy_2d", out, toy_setup)
+    await shoot(lambda: LabApp(toy, {}), "toy_live", out, live_toy_setup)
     bayes = load_preset("bayes_search")
     search_events = record_search(bayes)
-    await shoot(LabApp(bayes, SEARCH_QUICK), "search", out, search_replay(bayes, search_events))
+    await shoot(
+        lambda: LabApp(bayes, SEARCH_QUICK), "search", out, search_replay(bayes, search_events)
+    )
     versus = load_preset("grid_vs_random")
     versus_events = record_search(versus)
 
@@ -192,7 +204,7 @@ async def main(out: Path) -> None:
         await search_replay(versus, versus_events)(app, pilot)
         await analysis_setup(app, pilot)
 
-    await shoot(LabApp(versus, SEARCH_QUICK), "sweep_analysis", out, sweep)
+    await shoot(lambda: LabApp(versus, SEARCH_QUICK), "sweep_analysis", out, sweep)
     write_figures(out, events, versus, versus_events)
 
 
