@@ -23,6 +23,7 @@ TINY_CNN: dict[str, Any] = {
     "training.device": "cpu",
     "training.batch_size": 32,
     "training.log_every": 5,
+    "training.seeds": 1,  # one run per configuration, named as in the preset
 }
 # an MLP for tests that only need events to flow (UI tests: milliseconds a step)
 TINY_MLP: dict[str, Any] = {
@@ -35,6 +36,7 @@ TINY_MLP: dict[str, Any] = {
     "training.batch_size": 32,
     "training.log_every": 2,
     "training.threads": 1,
+    "training.seeds": 1,
 }
 
 

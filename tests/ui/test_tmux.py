@@ -26,6 +26,7 @@ SETTINGS = [
     "training.epochs=2",
     "training.batch_size=32",
     "training.log_every=2",
+    "training.seeds=1",
 ]
 
 

@@ -300,3 +300,27 @@ def test_small_terminal_keeps_the_essentials():
             )
 
     run(scenario())
+
+
+def test_the_lab_records_the_command_that_trains_what_it_launched():
+    """report.md's Command from the Lab: the preset and a --set for each setting changed alike in
+    every run; what --set cannot say is named, not silently dropped."""
+    draft = Draft(load_preset("adam_vs_sgd"), {}, "adam_vs_sgd")
+    assert draft.command() == ["tui-lab", "--preset", "adam_vs_sgd"]
+    draft.edit_all = True
+    draft.set_value("data.subset", 3000)
+    draft.set_value("schedule.name", "cosine")
+    assert draft.command() == [
+        "tui-lab",
+        "--preset",
+        "adam_vs_sgd",
+        "--set",
+        "data.subset=3000",
+        "--set",
+        "schedule.name=cosine",
+    ]
+    draft.edit_all = False
+    draft.set_value("optimizer.lr", 0.002)  # adam alone
+    assert draft.command()[-2:] == ["#", "and settings of single runs edited in the Lab"]
+    draft.add_run()
+    assert draft.command()[-2:] == ["#", "runs added, removed or renamed in the Lab"]

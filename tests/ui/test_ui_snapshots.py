@@ -40,7 +40,12 @@ def lab_app(cfg: ExperimentConfig, overrides: dict, system: FixedSystem | None =
     return LabApp(cfg, overrides, system=system or FixedSystem())
 
 
-OVERRIDES = {"data.dataset": "synthetic", "training.device": "cpu", "training.epochs": 4}
+OVERRIDES = {
+    "data.dataset": "synthetic",
+    "training.device": "cpu",
+    "training.epochs": 4,
+    "training.seeds": 1,
+}
 RUNS = {"adam": 0.35, "rmsprop": 0.5, "sgd_momentum": 0.8}  # loss decay speed of each fake run
 STEPS_PER_EPOCH, EPOCHS = 50, 4
 

@@ -137,24 +137,25 @@ def _mean(values: list[float]) -> float:
 
 def all_of(parts: list[bool | Verdict]) -> bool | Verdict:
     """``and``: not met as soon as one part is, met when every part is, else undecided."""
-    verdicts = [p for p in parts if isinstance(p, Verdict)]
-    if not verdicts:
-        return all(parts)  # type: ignore[arg-type]
-    states = [_as_state(p) for p in parts]
-    state: State = (
-        "not met" if "not met" in states else "met" if set(states) == {"met"} else "undecided"
-    )
-    return Verdict(state, "; ".join(v.detail for v in verdicts))
+    return _combine(parts, decisive="not met", plain=all)
 
 
 def any_of(parts: list[bool | Verdict]) -> bool | Verdict:
     """``or``: met as soon as one part is, not met when no part is, else undecided."""
+    return _combine(parts, decisive="met", plain=any)
+
+
+def _combine(
+    parts: list[bool | Verdict], decisive: State, plain: Callable[[list], bool]
+) -> bool | Verdict:
+    """One ``decisive`` part decides; all parts the other way decide the other way."""
     verdicts = [p for p in parts if isinstance(p, Verdict)]
     if not verdicts:
-        return any(parts)  # type: ignore[arg-type]
+        return plain(parts)
+    other: State = "met" if decisive == "not met" else "not met"
     states = [_as_state(p) for p in parts]
     state: State = (
-        "met" if "met" in states else "not met" if set(states) == {"not met"} else "undecided"
+        decisive if decisive in states else other if set(states) == {other} else "undecided"
     )
     return Verdict(state, "; ".join(v.detail for v in verdicts))
 

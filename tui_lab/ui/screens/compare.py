@@ -296,7 +296,7 @@ class CompareScreen(LabView):
         self.set_class(internals, "-internals")
         if internals:
             self.query_one("#internals-runs").focus()
-            self.redraw()
+            self.call_after_refresh(self.redraw)  # the tab paints first, its charts next
         elif event.pane.id == "tab-runs":
             self.query_one(RunsTable).focus()
 
