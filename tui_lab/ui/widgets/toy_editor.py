@@ -26,7 +26,7 @@ class ToyEditor(VerticalScroll):
     """Fields named by their key (``lr``, ``x1`` …); the screen applies what is typed."""
 
     DEFAULT_CSS = """
-    ToyEditor { width: 30; padding: 0 1; border-left: vkey $primary 40%; }
+    ToyEditor { width: 30; padding: 0 1; border-left: vkey $primary 40%; scrollbar-gutter: stable; }
     ToyEditor FieldRow { margin-bottom: 0; }
     ToyEditor FieldRow > Label { width: 13; }
     ToyEditor .heading { margin-top: 1; width: 100%; }
