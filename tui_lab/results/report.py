@@ -138,7 +138,9 @@ def expectations_section(expectations: list[ExpectationResult]) -> list[str]:
         return []
     lines = ["## Expectations", ""]
     for e in expectations:
-        lines.append(f"- **{e.label}** — {e.text} ({e.decided_on})")
+        numbers = "" if e.detail == e.label else f": {e.detail}"
+        why = f"`{e.check}`{numbers}" if e.applies else e.detail  # decided_on, the check as code
+        lines.append(f"- **{e.label}** — {e.text} ({why})")
     return [*lines, ""]
 
 
