@@ -196,6 +196,8 @@ class ToyScreen(LabView):
     # ------------------------------------------------------------------ edits
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != event.data_table.cursor_row:
+            return  # posted by a refill's clear(), since moved to the selected run
         session = self.session
         if session is not None and event.cursor_row != session.selected:
             session.selected = event.cursor_row
