@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tui_lab.config import configuration_of
-from tui_lab.results.stats import mean_interval, welch_interval
+from tui_lab.results.stats import Interval, mean_interval, welch_interval
 
 MEASURED = ("test_acc", "best_val_acc")  # the metrics aggregate.csv gives intervals of
 
@@ -22,13 +22,20 @@ def by_configuration(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str,
     return groups
 
 
+def finite(numbers: Iterable[Any]) -> list[float]:
+    """The finite numbers among ``numbers`` (a diverged seed has none: None, inf or nan)."""
+    return [v for v in numbers if isinstance(v, (int, float)) and math.isfinite(v)]
+
+
 def values(rows: list[dict[str, Any]], metric: str) -> list[float]:
-    """The finite values of ``metric`` over a configuration's seeds (a diverged seed has none)."""
-    return [
-        r[metric]
-        for r in rows
-        if isinstance(r.get(metric), (int, float)) and math.isfinite(r[metric])
-    ]
+    """The finite values of ``metric`` over a configuration's seeds."""
+    return finite(r.get(metric) for r in rows)
+
+
+def interval_of(numbers: Iterable[Any]) -> Interval | None:
+    """The mean and 95% interval of the finite numbers, None without any."""
+    found = finite(numbers)
+    return mean_interval(found) if found else None
 
 
 def aggregate_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,7 +45,7 @@ def aggregate_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"run": name, "seeds": len(rows)}
         for metric in MEASURED:
             found = values(rows, metric)
-            interval = mean_interval(found) if found else None
+            interval = interval_of(found)
             row[f"{metric}_mean"] = interval.estimate if interval else None
             row[f"{metric}_ci95"] = interval.half_width if interval and len(found) > 1 else None
         seconds = values(rows, "seconds")

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from tui_lab.config import configuration_of
-from tui_lab.results.stats import Interval, mean_interval
+from tui_lab.results.stats import Interval
 from tui_lab.results.stats import band as stats_band
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory, XAxis, downsample, points
 
@@ -90,12 +90,6 @@ def band(config: Configuration, metric: str, x_axis: XAxis, smooth: bool, max_po
         [b.low for b in bands],
         [b.high for b in bands],
     )
-
-
-def interval_of(values: list[float | None]) -> Interval | None:
-    """The mean and 95% interval of the seeds' finite values (tables), None without any."""
-    found = [v for v in values if v is not None and math.isfinite(v)]
-    return mean_interval(found) if found else None
 
 
 def interval_text(interval: Interval | None, fmt: str, scale: float = 1.0, unit: str = "") -> str:

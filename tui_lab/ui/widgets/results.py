@@ -10,8 +10,9 @@ from rich.markup import escape
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
+from tui_lab.results.aggregate import interval_of
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory
-from tui_lab.ui.state.seeds import Configuration, configurations, has_seeds, interval_of
+from tui_lab.ui.state.seeds import Configuration, configurations, has_seeds
 from tui_lab.ui.state.seeds import interval_text as ci
 from tui_lab.ui.widgets.charts import run_name
 from tui_lab.ui.widgets.runs_table import (

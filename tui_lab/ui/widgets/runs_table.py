@@ -10,13 +10,13 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tui_lab.events import FINAL_STATUSES
+from tui_lab.results.aggregate import interval_of
 from tui_lab.ui.state.comparison import ComparisonState, RunHistory, downsample
 from tui_lab.ui.state.seeds import (
     Configuration,
     band,
     configurations,
     has_seeds,
-    interval_of,
     interval_text,
 )
 from tui_lab.ui.widgets.charts import legend_mark, run_name, run_style
