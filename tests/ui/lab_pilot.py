@@ -25,10 +25,10 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def wait_until(pilot, predicate, timeout: float = 30.0) -> None:
+async def wait_until(pilot, predicate, timeout: float = 30.0, what: object = None) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
+        assert time.monotonic() < deadline, what or "condition not reached in time"
         await pilot.pause(0.05)
 
 

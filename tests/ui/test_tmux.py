@@ -39,7 +39,7 @@ class Terminal:
         self.done = tmp_path / "exit-code"
         command = (
             f"cd {tmp_path} && TERM=xterm-256color {exe} --preset adam_vs_sgd {sets}; "
-            f"echo $? > {self.done}; sleep 30"
+            f"echo $? > {self.done}.part; mv {self.done}.part {self.done}; sleep 30"
         )
         self.tmux = ["tmux", "-L", f"tui-lab-test-{os.getpid()}"]
         subprocess.run(
