@@ -49,6 +49,34 @@ def test_at_80x24_one_chart_shows_with_keys_to_the_next_and_to_zoom():
     run(scenario())
 
 
+def test_t_walks_every_table_and_back_whatever_has_the_focus():
+    """The Internals tab focuses its run list; t must still move on from there (focus left
+    in a hidden pane used to take its tab back)."""
+
+    async def scenario():
+        app = lab_app(preset(), OVERRIDES)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await compare_at(0.6)(pilot)
+            tables = app.screen.query_one("#tables")
+            walked = []
+            for _ in range(5):
+                await pilot.press("t")
+                await pilot.pause(0.2)
+                walked.append(tables.active)
+                if tables.active == "tab-internals":
+                    assert app.focused is app.screen.query_one("#internals-runs")
+            assert walked == [
+                "tab-results",
+                "tab-expectations",
+                "tab-internals",
+                "tab-system",
+                "tab-runs",
+            ]
+            assert app.focused is app.screen.query_one(RunsTable)
+
+    run(scenario())
+
+
 def test_accuracy_is_in_percent_in_the_chart_and_both_tables():
     async def scenario():
         app = lab_app(preset(), OVERRIDES)

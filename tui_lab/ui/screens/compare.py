@@ -287,6 +287,9 @@ class CompareScreen(LabView):
     def action_toggle_table(self) -> None:
         tabs = self.query_one(TabbedContent)
         order = ["tab-runs", "tab-results", "tab-expectations", "tab-internals", "tab-system"]
+        # Focus left in the pane being hidden would move to a sibling there (Textual's
+        # blur-on-hide), and a focused pane takes its tab back: the key would stick.
+        self.set_focus(None)
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
