@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import statistics
 import time
 
 from support import TINY_MLP
@@ -181,3 +182,49 @@ class PaintClock:
         self.app.post_message(events.Key(name, char))
         await wait_until(pilot, lambda: self.painted is not None, timeout=10)
         return self.painted - start
+
+
+async def walk_keys(app, pilot) -> dict[str, list[float]]:
+    """Key-to-paint seconds of what a user does most: the view keys, typing a learning rate,
+    cycling the Compare view's tables. Starts in the Lab; asserts each key did its work."""
+    clock = PaintClock(app)
+
+    async def press(key: str, shows) -> float:
+        return await clock.key_to_paint(pilot, key, shows)
+
+    def showing(mode: str):
+        return lambda: app.current_mode == mode
+
+    times: dict[str, list[float]] = {"view keys": [], "typing": [], "compare keys": []}
+    for key, mode in [("f2", "lab"), ("f5", "search"), ("f4", "toy"), ("f6", "analysis")]:
+        times["view keys"].append(await press(key, showing(mode)))
+        times["view keys"].append(await press("f3", showing("compare")))
+    await press("f2", showing("lab"))
+    lr = app.screen.query_one("#field-optimizer-lr")
+    app.screen.query_one("#panels").active = "tab-optimizer"
+    lr.value = ""
+    lr.focus()
+    await pilot.pause(0.5)  # the tab's notes are drawn before the first key
+    for char in "0.002":
+        text = lr.value + char
+        times["typing"].append(await press(char, lambda t=text: lr.value == t))
+    assert app.model.draft.current.optimizer.lr == 0.002
+    assert app.focused is lr
+    await press("f3", showing("compare"))
+    tables = app.screen.query_one("#tables")
+    for _ in range(4):
+        before = tables.active
+        times["compare keys"].append(await press("t", lambda b=before: tables.active != b))
+    return times
+
+
+def latency_lines(times: dict[str, list[float]]) -> list[str]:
+    """The walk's latencies as printed: each group's keys in order, then the median and max."""
+    every = [t for ts in times.values() for t in ts]
+    return [
+        *(
+            f"{what}: " + " ".join(f"{1000 * t:.0f}" for t in ts) + " ms"
+            for what, ts in times.items()
+        ),
+        f"median {1000 * statistics.median(every):.0f} ms, max {1000 * max(every):.0f} ms",
+    ]

@@ -296,7 +296,8 @@ class CompareScreen(LabView):
         """The Internals tab takes the charts' place (its own charts need the rows) and its
         run list the focus; back on the Runs tab, the runs table has it again."""
         internals = event.pane.id == "tab-internals"
-        self.set_class(internals, "-internals")
+        for part in self.query_children("#charts, #tables"):  # not the screen: that restyles all
+            part.set_class(internals, "-internals")
         if internals:
             self.query_one("#internals-runs").focus()
             self.call_after_refresh(self.redraw)  # the tab paints first, its charts next

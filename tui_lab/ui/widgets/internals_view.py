@@ -31,8 +31,8 @@ class InternalsChart(PlotextPlot):
     InternalsChart {{ {CHART_FRAME} }}
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self._drawn: tuple | None = None
 
     def show(self, panel: Panel, index: int, key: tuple) -> None:
@@ -84,8 +84,8 @@ class InternalsView(Horizontal):
             yield Static(id="internals-summary")
             yield DataTable(id="internals-layers", cursor_type="row", zebra_stripes=True)
             with Grid(id="internals-charts"):
-                for key in CHART_KEYS:
-                    yield InternalsChart(id=f"internals-{key}")
+                for key in CHART_KEYS:  # absent until drawn: the tab's first frame is cheap
+                    yield InternalsChart(id=f"internals-{key}", classes="-absent")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
