@@ -48,6 +48,13 @@ def test_options_and_the_command_line_load_no_torch(module):
     assert loaded_after(module, ("torch", "optuna", "textual", "rich", "matplotlib")) == []
 
 
+def test_a_headless_comparison_loads_only_what_training_needs():
+    """Start-up time (issue 12): report charts, figures, statistics over seeds and searches
+    load when a run gets to them, not at every start."""
+    probes = ("plotext", "matplotlib", "scipy", "optuna", "textual")
+    assert loaded_after("tui_lab.cli.comparison", probes) == []
+
+
 def test_the_wheel_lists_every_package():
     listed = set(
         tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]

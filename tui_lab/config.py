@@ -90,7 +90,9 @@ class Strict(BaseModel):
     finite (inf or nan is never a sensible setting), and counts and rates take numbers only
     (``StrictInt``/``StrictFloat``: ``true`` is not 1)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, allow_inf_nan=False, defer_build=True
+    )
 
 
 class Registered(Strict):

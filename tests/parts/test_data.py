@@ -12,7 +12,7 @@ import torch
 from formats import write_cifar, write_mnist_family
 
 from tui_lab.config import DataConfig
-from tui_lab.data import files, tensors
+from tui_lab.data import decoded, files, tensors
 from tui_lab.data.files import availability
 from tui_lab.data.tensors import augment, load_dataset
 from tui_lab.errors import DataError
@@ -197,3 +197,13 @@ def test_a_dataset_is_decoded_once_and_again_when_its_files_change(tmp_path, mon
     tensors._CACHE.clear()
     changed = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0)
     assert len(calls) == 1 and len(changed.train) == 90
+    entry = max(decoded.cache_dir().iterdir(), key=lambda p: p.stat().st_mtime_ns)  # the last
+    (entry / "train_x.npy").write_bytes(b"\x93NUMPY damaged")  # e.g. a disk that filled up
+    tensors._CACHE.clear()
+    repaired = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0)
+    assert len(calls) == 2 and torch.equal(repaired.train.x, changed.train.x)
+    tensors._CACHE.clear()
+    assert torch.equal(
+        load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0).train.x, changed.train.x
+    )
+    assert len(calls) == 2  # the repaired entry is used again

@@ -1,6 +1,7 @@
 """Datasets decoded once: the uint8 arrays a set of source files decodes to, kept in the user
-cache as one uncompressed ``.npz`` beside the download cache, so the next start reads them in
-milliseconds instead of gunzipping and parsing again (a few seconds for Fashion-MNIST).
+cache as one ``.npy`` file per array, so the next start maps them in (copy-on-write) in
+milliseconds instead of gunzipping and parsing again (a few seconds for Fashion-MNIST; reading
+an ``.npz`` whole, as before, took 60 ms of a 1.5 s start).
 
 An entry is keyed by each source file's path, size and modification time: a replaced or
 re-downloaded file is decoded afresh. A cache that cannot be written only costs the decode.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -38,30 +40,33 @@ def source_key(sources: list[Path]) -> str:
 def decoded(sources: list[Path], decode: Callable[[], Splits]) -> Splits:
     """The splits ``sources`` decode to: from the cache when these very files were decoded
     before, else ``decode()``'s result (then cached)."""
-    path = cache_dir() / f"{source_key(sources)}.npz"
+    folder = cache_dir() / source_key(sources)
     try:
-        with np.load(path) as arrays:
-            tensors = [torch.from_numpy(arrays[name]) for name in ARRAYS]
+        tensors = [
+            torch.from_numpy(np.load(folder / f"{name}.npy", mmap_mode="c")) for name in ARRAYS
+        ]
         return (tensors[0], tensors[1]), (tensors[2], tensors[3])
-    except (OSError, ValueError, KeyError):
-        pass
+    except (OSError, ValueError):  # not cached, or damaged: decoded afresh
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.with_suffix(".npz").unlink(missing_ok=True)  # the previous format's entry
     splits = decode()
-    _save(path, splits)
+    _save(folder, splits)
     return splits
 
 
-def _save(path: Path, splits: Splits) -> None:
+def _save(folder: Path, splits: Splits) -> None:
+    """Written into a temporary folder renamed into place: a reader sees all four or none (a
+    mapping stays valid when another process replaces the folder)."""
     (train_x, train_y), (test_x, test_y) = splits
     arrays = dict(zip(ARRAYS, (train_x, train_y, test_x, test_y), strict=True))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".npz.tmp")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
     except OSError:
         return
-    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **{key: t.numpy() for key, t in arrays.items()})
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+        for key, tensor in arrays.items():
+            np.save(tmp / f"{key}.npy", tensor.numpy())
+        os.replace(tmp, folder)
+    except OSError:  # unwritable, or another process put the same entry first
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import plotext as plt
-
 from tui_lab.config import configuration_of
 from tui_lab.results.aggregate import aggregate_rows, difference_lines
 from tui_lab.results.checks import ExpectationResult
@@ -61,6 +59,8 @@ def text_chart(
 ) -> str:
     """Overlay each named (x, y) series in one plotext chart, as plain text (no colour codes);
     ``points`` draws each point alone (a scatter), else the points joined by lines."""
+    import plotext as plt  # here: a headless run that has not finished needs no charts
+
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")
