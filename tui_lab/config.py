@@ -88,7 +88,8 @@ ScheduleName = Annotated[str, one_of("schedule", SCHEDULES)]
 class Strict(BaseModel):
     """Unknown keys are errors: a typo in a preset must not be silently ignored. Numbers are
     finite (inf or nan is never a sensible setting), and counts and rates take numbers only
-    (``StrictInt``/``StrictFloat``: ``true`` is not 1)."""
+    (``StrictInt``/``StrictFloat``: ``true`` is not 1). Validators are built on first use
+    (``defer_build``): a start pays only for the models it meets."""
 
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, allow_inf_nan=False, defer_build=True
