@@ -131,6 +131,7 @@ async def shoot(make_app: Callable[[], LabApp], name: str, out: Path, setup) -> 
             await pilot.pause()
             await setup(app, pilot)
             await pilot.pause()
+            await pilot.wait_for_scheduled_animations()  # a tab's underline slides into place
             app.save_screenshot(file, str(out))
         print(out / file)
 
