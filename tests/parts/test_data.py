@@ -207,3 +207,14 @@ def test_a_dataset_is_decoded_once_and_again_when_its_files_change(tmp_path, mon
         load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0).train.x, changed.train.x
     )
     assert len(calls) == 2  # the repaired entry is used again
+    real_load = decoded.np.load
+
+    def no_mmap(path, mmap_mode=None):  # a file system that cannot map files
+        if mmap_mode:
+            raise OSError("mmap length is greater than file size")
+        return real_load(path)
+
+    monkeypatch.setattr(decoded.np, "load", no_mmap)
+    tensors._CACHE.clear()
+    unmapped = load(dataset="mnist", data_dir=tmp_path, val_fraction=0.0)
+    assert len(calls) == 2 and torch.equal(unmapped.train.x, changed.train.x)  # read, not decoded

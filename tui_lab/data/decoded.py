@@ -42,9 +42,7 @@ def decoded(sources: list[Path], decode: Callable[[], Splits]) -> Splits:
     before, else ``decode()``'s result (then cached)."""
     folder = cache_dir() / source_key(sources)
     try:
-        tensors = [
-            torch.from_numpy(np.load(folder / f"{name}.npy", mmap_mode="c")) for name in ARRAYS
-        ]
+        tensors = [torch.from_numpy(_read(folder / f"{name}.npy")) for name in ARRAYS]
         return (tensors[0], tensors[1]), (tensors[2], tensors[3])
     except (OSError, ValueError):  # not cached, or damaged: decoded afresh
         shutil.rmtree(folder, ignore_errors=True)
@@ -52,6 +50,16 @@ def decoded(sources: list[Path], decode: Callable[[], Splits]) -> Splits:
     splits = decode()
     _save(folder, splits)
     return splits
+
+
+def _read(path: Path) -> np.ndarray:
+    """Mapped in, or read whole where the file system cannot map it (a few network ones)."""
+    try:
+        return np.load(path, mmap_mode="c")
+    except OSError:
+        if not path.is_file():
+            raise
+        return np.load(path)
 
 
 def _save(folder: Path, splits: Splits) -> None:
