@@ -38,10 +38,13 @@ class Terminal:
         sets = " ".join(f"--set {s}" for s in settings)
         self.done = tmp_path / "exit-code"
         command = (
-            f"cd {tmp_path} && TERM=xterm-256color {exe} --preset adam_vs_sgd {sets}; "
+            # COLUMNS/LINES (set under pytest) would override the pane's size
+            f"cd {tmp_path} && env -u COLUMNS -u LINES TERM=xterm-256color {exe} "
+            f"--preset adam_vs_sgd {sets}; "
             f"echo $? > {self.done}.part; mv {self.done}.part {self.done}; sleep 30"
         )
-        self.tmux = ["tmux", "-L", f"tui-lab-test-{os.getpid()}"]
+        # a server per test: the previous test's may still be shutting down
+        self.tmux = ["tmux", "-L", f"tui-lab-test-{os.getpid()}-{tmp_path.name}"]
         subprocess.run(
             [
                 *self.tmux,
@@ -100,11 +103,13 @@ def terminal(tmp_path: Path, request):
 
 @pytest.mark.parametrize("terminal", [SETTINGS], indirect=True)
 def test_tui_lab_launches_a_run_shows_results_and_quits(terminal: Terminal):
-    lab = terminal.wait_for(lambda s: "Launch" in s and "sgd_momentum" in s, 60)
-    assert "Dataset" in lab and "Optimizer" in lab
+    drawn = ("Launch", "sgd_momentum", "Dataset", "Optimizer")  # the Lab, drawn whole
+    lab = terminal.wait_for(lambda s: all(text in s for text in drawn), 60)
+    assert max(len(line) for line in lab.splitlines()) > 100  # drawn for the 120×40 pane
     terminal.keys("C-r")
-    results = terminal.wait_for(lambda s: s.count("completed") >= 3 and "test acc" in s, 90)
-    assert "Training loss" in results and "adam" in results
+    # all on one screen: a capture may catch the terminal half-way through a frame
+    shown = ("test acc", "Training loss", "adam")
+    terminal.wait_for(lambda s: s.count("completed") >= 3 and all(t in s for t in shown), 90)
     terminal.keys("C-q")
     assert terminal.wait_exit(10) == "0"
 

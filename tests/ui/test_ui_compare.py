@@ -77,6 +77,28 @@ def test_t_walks_every_table_and_back_whatever_has_the_focus():
     run(scenario())
 
 
+def test_the_results_tab_stays_when_training_ends_right_after_a_tab_switch():
+    """On a busy host the Runs tab's own focus (sent when the tab is shown) arrived after the
+    end of training had opened the Results tab, and took the Runs tab back."""
+
+    async def scenario():
+        app = lab_app(preset(), OVERRIDES)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await compare_at(1.0, "tab-results")(pilot)
+            screen = app.screen
+            tables = screen.query_one("#tables")
+            tables.active = "tab-runs"  # its focus is sent when the tab is shown ...
+            screen.show_results()  # ... but training ended first
+            await pilot.pause(0.3)
+            assert tables.active == "tab-results"
+            await pilot.press("t", "t", "t", "t")  # the walk goes on from there, to Runs
+            await pilot.pause(0.3)
+            assert tables.active == "tab-runs"
+            assert app.focused is screen.query_one(RunsTable)
+
+    run(scenario())
+
+
 def test_accuracy_is_in_percent_in_the_chart_and_both_tables():
     async def scenario():
         app = lab_app(preset(), OVERRIDES)

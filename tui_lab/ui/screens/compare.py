@@ -11,6 +11,7 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from tui_lab.training.run import Run
@@ -140,7 +141,7 @@ class CompareScreen(LabView):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(RunsTable).focus()
+        self.focus_in_tab("tab-runs", RunsTable)
         self.redraw_every(REDRAW_HZ)
 
     # ------------------------------------------------------------------ charts
@@ -236,7 +237,7 @@ class CompareScreen(LabView):
     def show_results(self) -> None:
         """Training is over: the final numbers at once (not at the next tick), on the Results
         tab."""
-        self.query_one(TabbedContent).active = "tab-results"
+        self.show_table("tab-results")
         self.redraw()
 
     # ------------------------------------------------------------------ run controls
@@ -285,12 +286,28 @@ class CompareScreen(LabView):
             self.notify("stopping all runs after their current step", timeout=2)
 
     def action_toggle_table(self) -> None:
-        tabs = self.query_one(TabbedContent)
         order = ["tab-runs", "tab-results", "tab-expectations", "tab-internals", "tab-system"]
-        # Focus left in the pane being hidden would move to a sibling there (Textual's
-        # blur-on-hide), and a focused pane takes its tab back: the key would stick.
+        active = self.query_one(TabbedContent).active
+        self.show_table(order[(order.index(active) + 1) % len(order)])
+
+    # A focused widget's tab is made active (TabbedContent follows focus): the focus must never
+    # land in a tab that is not the one wanted, or that tab comes back.
+
+    def show_table(self, pane: str) -> None:
+        """Switch the tables to ``pane``, dropping the focus first: left in the pane being
+        hidden, it would move to a sibling there (Textual's blur-on-hide)."""
         self.set_focus(None)
-        tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
+        self.query_one(TabbedContent).active = pane
+
+    def focus_in_tab(self, pane: str, widget: type[Widget] | str) -> None:
+        """Focus ``widget`` once ``pane`` is shown, unless another tab was chosen meanwhile
+        (on a busy host the end of training can switch tabs before the focus arrives)."""
+
+        def focus() -> None:
+            if self.query_one(TabbedContent).active == pane:
+                self.set_focus(self.query_one(widget))
+
+        self.call_after_refresh(focus)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """The Internals tab takes the charts' place (its own charts need the rows) and its
@@ -299,10 +316,10 @@ class CompareScreen(LabView):
         for part in self.query_children("#charts, #tables"):  # not the screen: that restyles all
             part.set_class(internals, "-internals")
         if internals:
-            self.query_one("#internals-runs").focus()
+            self.focus_in_tab("tab-internals", "#internals-runs")
             self.call_after_refresh(self.redraw)  # the tab paints first, its charts next
         elif event.pane.id == "tab-runs":
-            self.query_one(RunsTable).focus()
+            self.focus_in_tab("tab-runs", RunsTable)
 
     def action_toggle_seeds(self) -> None:
         self.model.every_seed = not self.model.every_seed
