@@ -1,6 +1,8 @@
 """Whole processes, start-up included: what a user waits for, from the command to the answer.
 
 - ``tui-lab --version``: the interpreter and tui-lab's command line (no torch);
+- ``python -c "import torch"``: the floor under any start that trains, for reference (1.0 s on
+  the Xeon of bench/README.md, 2.2–2.8 s on the AVX2 EPYC);
 - command → first training step: ``tui-lab --headless`` on a dataset already decoded once
   (data/decoded.py), timed until the run's start line, which is printed right before its first
   step (the run is set up, its numerics chosen, the data on the device);
@@ -75,6 +77,9 @@ def rows(reps: int = 3) -> list[tuple[str, str, str, str]]:
     root = textbook_root(Path(tempfile.mkdtemp(prefix="tui-lab-textbook-")))
     seconds([*TUI_LAB, *JOB, "--max-steps", "1"])  # warm: the decoded dataset, the numerics
     version = statistics.median(seconds([*TUI_LAB, "--version"]) for _ in range(5))
+    torch_alone = statistics.median(
+        seconds([sys.executable, "-c", "import torch"]) for _ in range(reps)
+    )
     first = statistics.median(seconds_to_start_line([*TUI_LAB, *JOB]) for _ in range(reps))
     engine, textbook = [], []
     for _ in range(reps):
@@ -91,7 +96,13 @@ def rows(reps: int = 3) -> list[tuple[str, str, str, str]]:
     )
     return [
         ("tui-lab --version", f"{version:.2f} s", ok, "median of 5 processes"),
-        ("command → first training step", f"{first:.2f} s", ready, "cached dataset, median"),
+        ("python -c 'import torch'", f"{torch_alone:.2f} s", "", "for reference, median"),
+        (
+            "command → first training step",
+            f"{first:.2f} s",
+            ready,
+            f"cached dataset, median; {first - torch_alone:.2f} s more than importing torch",
+        ),
         ratio_row("short job, engine / textbook (start-up included)", t / e, 2.0, detail),
     ]
 

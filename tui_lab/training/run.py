@@ -54,6 +54,7 @@ from tui_lab.training.graphed import (
     graph_refusal,
     set_lr,
 )
+from tui_lab.training.host_memory import keep_freed_memory
 from tui_lab.training.internals import SHARPNESS_BATCH, Probe, Sharpness, divergence_reason
 from tui_lab.training.lean import keep_dynamo_unloaded, plain_step
 from tui_lab.training.numerics import Numerics, resolve_device
@@ -182,6 +183,7 @@ class Run:
         steps_per_epoch = math.ceil(n_train / batch_size)
         total = steps_per_epoch * t.epochs
         keep_dynamo_unloaded()
+        keep_freed_memory()
         numerics = choose_numerics(cfg, device, data, batch_size)
         model = build_seeded(cfg.model, data.shape, data.num_classes, t.seed)
         if numerics.channels_last:
