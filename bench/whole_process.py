@@ -45,7 +45,8 @@ def seconds(command: list[str]) -> float:
 
 
 def seconds_to_start_line(command: list[str], marker: str = "] started on ") -> float:
-    """Seconds until the process prints a run's start line on stderr (then it is stopped)."""
+    """Seconds until the process prints ``marker`` (by default a run's start line) on stderr;
+    then it is stopped."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     assert proc.stderr is not None

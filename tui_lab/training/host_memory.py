@@ -4,8 +4,9 @@ A CPU step frees and allocates again tens of MB of activations and gradients. gl
 heap memory back to the kernel once the heap's free top exceeds a trim threshold that it sizes
 from the chunks it has seen, so in some processes every step maps fresh pages again, and each
 4 KiB page faults and is zeroed (fresh memory arrives at 1.3–2.7 GB/s on a 2-core EPYC VM,
-against 15 GB/s for writing memory already held). The same 900-step job there took 40 s with
-3.4 million page faults one time and 32 s with 0.6 million the next (bench/host_memory.py).
+against 15 GB/s for writing memory already held). Under glibc's own policy the same 900-step
+job there took 40 s with 3.4 million page faults one time and 32 s with 0.6 million the next
+(bench/README.md).
 Fixed thresholds end the churn: chunks under 32 MiB (glibc's largest mapping threshold) come
 from the heap, and up to 512 MiB of free heap stays with the process.
 
