@@ -64,5 +64,5 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=900)
     args = parser.parse_args()
     print(machine())
-    for label, value, verdict, detail in rows(args.reps, args.steps):
-        print(f"{label}  {value}  {verdict}  {detail}")
+    for row in rows(args.reps, args.steps):
+        print(" | ".join(row))

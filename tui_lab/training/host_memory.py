@@ -6,9 +6,8 @@ from the chunks it has seen, so in some processes every step maps fresh pages ag
 4 KiB page faults and is zeroed (fresh memory arrives at 1.3–2.7 GB/s on a 2-core EPYC VM,
 against 15 GB/s for writing memory already held). Under glibc's own policy the same 900-step
 job there took 40 s with 3.4 million page faults one time and 32 s with 0.6 million the next
-(bench/README.md).
-Fixed thresholds end the churn: chunks under 32 MiB (glibc's largest mapping threshold) come
-from the heap, and up to 512 MiB of free heap stays with the process.
+(bench/README.md). Fixed thresholds end the churn: chunks under 32 MiB (glibc's largest mapping
+threshold) come from the heap, and up to 512 MiB of free heap stays with the process.
 
 Only glibc has these knobs; elsewhere, or where the user tuned glibc's malloc through the
 environment (``GLIBC_TUNABLES=glibc.malloc.…``, ``MALLOC_…_``), nothing changes. No number
@@ -20,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from collections.abc import Mapping
 
 M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 M_MMAP_THRESHOLD = -3
@@ -29,7 +29,7 @@ TRIM_THRESHOLD = 512 << 20
 _applied: bool | None = None
 
 
-def user_tuned(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+def user_tuned(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether the environment already sets glibc's malloc policy (it is then left alone)."""
     return "glibc.malloc." in environ.get("GLIBC_TUNABLES", "") or any(
         name.startswith("MALLOC_") and name.endswith("_") for name in environ
